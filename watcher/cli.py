@@ -1,0 +1,314 @@
+"""The `watcher` command line: thin commands over sources, pipeline and store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from watcher import __version__
+from watcher.diff import compare, render_terminal
+from watcher.errors import ConfigError, WatcherError
+from watcher.pipeline import SourceResult, dry_run, run_check
+from watcher.records import change_record
+from watcher.sources import Config, Source, load_config
+from watcher.store import Store, Version, iso
+
+EXIT_ALL_FAILED, EXIT_CONFIG = 1, 2
+
+
+@dataclass
+class Context:
+    """Where the config and the data folder are."""
+
+    config_path: Path
+    data_dir: Path | None
+
+    def config(self) -> Config:
+        """The validated sources.toml."""
+        return load_config(self.config_path)
+
+    @property
+    def data(self) -> Path:
+        """The data folder: --data, WATCHER_DATA, or the folder of the config file."""
+        return self.data_dir or self.config_path.resolve().parent
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """The opened store of the data folder."""
+        store = Store(self.data)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+class WatcherGroup(click.Group):
+    """Turns WatcherError into a clear message and the documented exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(EXIT_CONFIG)
+        except WatcherError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=WatcherGroup)
+@click.option("--config", "config_path", type=click.Path(path_type=Path), envvar="WATCHER_CONFIG",
+              default="sources.toml", show_default=True, help="sources.toml to use (env WATCHER_CONFIG).")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), envvar="WATCHER_DATA", default=None,
+              help="Data folder with watcher.db, snapshots/ and alerts/ (env WATCHER_DATA; default: the "
+                   "folder of the config file).")
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (to stderr).")
+@click.version_option(__version__, prog_name="watcher")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path, data_dir: Path | None, verbose: bool) -> None:
+    """Watch published AI safety frameworks and report, with evidence, when they change."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(config_path=config_path, data_dir=data_dir)
+
+
+def _selected_sources(config: Config, source_ids: tuple[str, ...]) -> list[Source]:
+    if source_ids:
+        return [config.source(source_id) for source_id in source_ids]
+    return [s for s in config.sources if s.enabled]
+
+
+def _parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time", param_hint=option) from None
+    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+
+
+@main.command()
+@click.argument("source_ids", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Fetch and normalize, print the text, store nothing.")
+@click.option("--at", "at", default=None, help="Record the captures as taken at this ISO 8601 time "
+              "(for replays and imports).")
+@click.pass_obj
+def check(obj: Context, source_ids: tuple[str, ...], dry_run: bool, at: str | None) -> None:
+    """One pass over every enabled source (or the ones named). Example: watcher check anthropic-rsp"""
+    config = obj.config()
+    sources = _selected_sources(config, source_ids)
+    if dry_run:
+        _dry_run(config, sources)
+        return
+    now = _parse_time(at, "--at")
+    progress = _print_progress if sys.stderr.isatty() else None
+    with obj.store() as store:
+        summary = asyncio.run(run_check(config, store, sources, now=now, progress=progress))
+    for result in summary.results:
+        if result.error and not progress:
+            click.echo(f"{result.source_id}: {result.error}", err=True)
+    click.echo(summary.line())
+    if summary.all_failed:
+        sys.exit(EXIT_ALL_FAILED)
+
+
+def _print_progress(result: SourceResult) -> None:
+    detail = result.change_kind or result.outcome
+    if result.error:
+        detail = f"{detail}: {result.error}"
+    click.echo(f"  {result.source_id}: {detail}", err=True)
+
+
+def _dry_run(config: Config, sources: list[Source]) -> None:
+    failed = 0
+    for source in sources:
+        capture, document, error = asyncio.run(dry_run(config, source))
+        click.echo(f"== {source.id}  {capture.final_url}  HTTP {capture.status}", err=True)
+        if error or document is None:
+            click.echo(f"error: {source.id}: {error}", err=True)
+            failed += 1
+            continue
+        click.echo(f"== title: {document.title}  format: {document.format}  {len(document.text)} chars",
+                   err=True)
+        click.echo(document.text)
+    if failed and failed == len(sources):
+        sys.exit(EXIT_ALL_FAILED)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (the documented contract).")
+@click.option("--since", default=None, help="Only changes detected at or after this ISO 8601 date/time, "
+              "or a duration back from now such as 7d.")
+@click.option("--source", "source_id", default=None, help="Only this source.")
+@click.option("--limit", type=int, default=None, help="At most this many changes.")
+@click.pass_obj
+def changes(obj: Context, as_json: bool, since: str | None, source_id: str | None, limit: int | None) -> None:
+    """What changed, newest first. Example: watcher changes --since 2026-01-01 --json"""
+    with obj.store() as store:
+        rows = store.changes(since=_since(since), source_id=source_id, limit=limit)
+        records = [change_record(store, row) for row in rows]
+    if as_json:
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    if not records:
+        click.echo("no changes recorded")
+    for r in records:
+        versions = f"v{r['old']['version'] if r['old'] else '-'} -> v{r['new']['version'] if r['new'] else '-'}"
+        stats = r["stats"]
+        click.echo(f"#{r['id']:<5} {r['detected_at']}  {r['kind']:<10} {r['source']:<32} {versions:<12} "
+                   f"+{stats['chars_added']} -{stats['chars_removed']} chars, {stats['hunks']} hunks")
+
+
+def _since(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from watcher.sources import parse_duration
+
+    try:
+        return iso(datetime.now(UTC) - timedelta(seconds=parse_duration(value, "--since")))
+    except ConfigError:
+        moment = _parse_time(value, "--since")
+        return iso(moment) if moment else None
+
+
+@main.command()
+@click.argument("source_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def history(obj: Context, source_id: str, as_json: bool) -> None:
+    """Every stored version of a source. Example: watcher history anthropic-rsp"""
+    with obj.store() as store:
+        versions = store.versions(source_id)
+        fetches = store.fetches(source_id, limit=10)
+    if as_json:
+        click.echo(json.dumps([_version_json(v) for v in versions], indent=2, ensure_ascii=False))
+        return
+    if not versions:
+        click.echo(f"{source_id}: no versions stored")
+    for v in versions:
+        click.echo(f"v{v.number:<3} first seen {v.first_seen_at}  last seen {v.last_seen_at}  {v.format:<4} "
+                   f"HTTP {v.http_status}  {v.text_chars} chars\n     text {v.text_sha256}\n"
+                   f"     raw  {v.raw_sha256}\n     url  {v.url}\n"
+                   f"     etag {v.etag or '-'}  last-modified {v.last_modified or '-'}  "
+                   f"content-type {v.content_type or '-'}")
+    if fetches:
+        click.echo("recent fetches:")
+        for f in fetches:
+            click.echo(f"  {f['started_at']}  {f['outcome']:<12} HTTP {f['status'] or '-':<4} "
+                       f"{f['bytes'] or 0:>9} bytes {f['elapsed_ms'] or 0:>8.0f} ms  {f['error'] or ''}")
+
+
+def _version_json(v: Version) -> dict[str, Any]:
+    return {"version": v.number, "first_seen_at": v.first_seen_at, "last_seen_at": v.last_seen_at,
+            "text_sha256": v.text_sha256, "raw_sha256": v.raw_sha256, "url": v.url, "format": v.format,
+            "content_type": v.content_type, "http_status": v.http_status, "etag": v.etag,
+            "last_modified": v.last_modified, "title": v.title, "text_chars": v.text_chars}
+
+
+@main.command()
+@click.argument("source_id")
+@click.argument("old", type=int, required=False)
+@click.argument("new", type=int, required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the hunks as JSON.")
+@click.option("--color/--no-color", default=None, help="Colour (default: when stdout is a terminal).")
+@click.pass_obj
+def diff(obj: Context, source_id: str, old: int | None, new: int | None, as_json: bool,
+         color: bool | None) -> None:
+    """Latest version against the previous, or any two. Example: watcher diff anthropic-rsp 2 5"""
+    with obj.store() as store:
+        versions = store.versions(source_id)
+        if len(versions) < 2 and (old is None or new is None):
+            raise WatcherError(f"{source_id}: fewer than two versions stored; nothing to compare")
+        new_version = store.version(source_id, new) if new is not None else versions[-1]
+        old_version = store.version(source_id, old) if old is not None else versions[-2]
+        result = compare(store.read_text(old_version), store.read_text(new_version))
+    if as_json:
+        click.echo(json.dumps({"source": source_id, "old": old_version.number, "new": new_version.number,
+                               "stats": result.stats(), "hunks": result.to_json()}, indent=2,
+                              ensure_ascii=False))
+        return
+    use_color = sys.stdout.isatty() if color is None else color
+    click.echo(f"{source_id}: v{old_version.number} ({old_version.first_seen_at}) -> v{new_version.number} "
+               f"({new_version.first_seen_at}), {len(result.hunks)} hunks")
+    click.echo(render_terminal(result, color=use_color))
+
+
+@main.command()
+@click.argument("source_id")
+@click.argument("version", type=int, required=False)
+@click.option("--raw", is_flag=True, help="Write the original bytes (the file as fetched) instead.")
+@click.pass_obj
+def show(obj: Context, source_id: str, version: int | None, raw: bool) -> None:
+    """The normalized text of a version (latest by default). Example: watcher show anthropic-rsp 3"""
+    with obj.store() as store:
+        chosen = store.version(source_id, version) if version is not None else store.latest_version(source_id)
+        if chosen is None:
+            raise WatcherError(f"{source_id}: no versions stored (run `watcher check {source_id}`)")
+        if raw:
+            sys.stdout.buffer.write(store.read_blob(chosen.raw_sha256))
+            return
+        click.echo(store.read_text(chosen))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def sources(obj: Context, as_json: bool) -> None:
+    """List the sources in sources.toml with their state. Example: watcher sources --json"""
+    config = obj.config()
+    states = _source_states(obj, config)
+    if as_json:
+        click.echo(json.dumps(states, indent=2, ensure_ascii=False))
+        return
+    for s in states:
+        flag = "" if s["enabled"] else " (disabled)"
+        click.echo(f"{s['id']:<36} {s['kind']:<12} {s['org']:<28} {s['state']:<12} v{s['versions']}{flag}")
+        click.echo(f"    {s['url']}")
+    enabled = sum(1 for s in states if s["enabled"])
+    click.echo(f"{len(states)} sources, {enabled} enabled, {len({s['org'] for s in states})} organisations")
+
+
+def _source_states(obj: Context, config: Config) -> list[dict[str, Any]]:
+    db_exists = (obj.data / "watcher.db").exists()
+    store = Store(obj.data) if db_exists else None
+    now = datetime.now(UTC)
+    try:
+        return [_source_state(s, store, config, now) for s in config.sources]
+    finally:
+        if store:
+            store.close()
+
+
+def _source_state(source: Source, store: Store | None, config: Config, now: datetime) -> dict[str, Any]:
+    state, versions, failing = "new", 0, None
+    if store is not None:
+        versions = len(store.versions(source.id))
+        failing = store.failing_since(source.id)
+        if versions:
+            state = "removed" if store.last_change_kind(source.id) == "removed" else "ok"
+        if failing:
+            since = datetime.fromisoformat(failing[0].replace("Z", "+00:00"))
+            long_outage = (now - since).total_seconds() >= config.fetch.unavailable_after
+            server_error = failing[2] is None or failing[2] >= 500
+            state = "unavailable" if long_outage and server_error else "failing"
+    return {"id": source.id, "org": source.org, "title": source.title, "kind": source.kind,
+            "url": source.url or f"{source.index} (follow {source.follow.pattern if source.follow else ''})",
+            "enabled": source.enabled, "state": state, "versions": versions,
+            "failing_since": failing[0] if failing else None, "failures_in_a_row": failing[1] if failing else 0,
+            "note": source.note}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

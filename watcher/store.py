@@ -1,0 +1,350 @@
+"""The only module with SQL and paths: the schema (as migrations), snapshots on disk, and history queries.
+
+Layout of the data folder:
+    watcher.db            SQLite (WAL), readable by any SQLite tool; schema below and in the README
+    snapshots/ab/<sha256>.gz   raw bytes and normalized text, addressed by the sha256 of the
+                               uncompressed content, gzip-compressed, written atomically before any
+                               row points at them; each distinct content is stored once
+    alerts/               alert records (later issues)
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from watcher.errors import NotFoundError, StoreError
+from watcher.sources import Source
+
+migrations = Migrations("watcher")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    """Sources, blobs, fetches (every attempt), versions (distinct texts) and changes."""
+    db.executescript("""
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY,
+        org TEXT NOT NULL,
+        title TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        url TEXT,
+        index_url TEXT,
+        follow TEXT,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        note TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE blobs (
+        sha256 TEXT PRIMARY KEY,
+        role TEXT NOT NULL,            -- 'raw' (bytes as received) or 'text' (normalized text, UTF-8)
+        size INTEGER NOT NULL,         -- uncompressed bytes
+        stored_size INTEGER NOT NULL,  -- bytes on disk (gzip)
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE fetches (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL REFERENCES sources(id),
+        url TEXT NOT NULL,             -- requested URL
+        final_url TEXT,                -- after redirects
+        started_at TEXT NOT NULL,
+        elapsed_ms REAL,
+        status INTEGER,                -- HTTP status of the last response, NULL when none came
+        outcome TEXT NOT NULL,         -- new_version | unchanged | not_modified | gone | error | bad_content | index
+        error TEXT,
+        bytes INTEGER,
+        raw_sha256 TEXT REFERENCES blobs(sha256),
+        content_type TEXT,             -- as sent by the server
+        format TEXT,                   -- as sniffed: pdf | html | text | binary
+        etag TEXT,
+        last_modified TEXT,
+        redirects TEXT,                -- JSON [{status, url, location}]
+        attempts TEXT,                 -- JSON [{status, elapsed_ms, error}], one per try
+        version_id INTEGER REFERENCES versions(id)
+    );
+    CREATE INDEX fetches_source ON fetches(source_id, id);
+    CREATE TABLE versions (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL REFERENCES sources(id),
+        number INTEGER NOT NULL,       -- 1, 2, 3... per source
+        text_sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+        raw_sha256 TEXT NOT NULL REFERENCES blobs(sha256),  -- the raw file it was first seen in
+        url TEXT NOT NULL,             -- final URL it was fetched from
+        format TEXT NOT NULL,
+        content_type TEXT,
+        http_status INTEGER,
+        etag TEXT,
+        last_modified TEXT,
+        title TEXT,
+        text_chars INTEGER NOT NULL,
+        links TEXT,                    -- JSON [{url, text}] for HTML pages
+        fetch_id INTEGER REFERENCES fetches(id),
+        first_seen_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        UNIQUE (source_id, number)
+    );
+    CREATE TABLE changes (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL REFERENCES sources(id),
+        kind TEXT NOT NULL,            -- first_seen | modified | removed | restored | moved
+        detected_at TEXT NOT NULL,
+        old_version_id INTEGER REFERENCES versions(id),
+        new_version_id INTEGER REFERENCES versions(id),
+        url TEXT,                      -- where the new state was seen
+        old_url TEXT,                  -- for moved: where the document was before
+        fetch_id INTEGER REFERENCES fetches(id),
+        chars_added INTEGER NOT NULL DEFAULT 0,
+        chars_removed INTEGER NOT NULL DEFAULT 0,
+        hunk_count INTEGER NOT NULL DEFAULT 0,
+        hunks TEXT NOT NULL DEFAULT '[]'   -- JSON, as in `watcher changes --json`
+    );
+    CREATE INDEX changes_source ON changes(source_id, id);
+    CREATE INDEX changes_detected ON changes(detected_at);
+    """)
+
+
+def iso(moment: datetime) -> str:
+    """A UTC timestamp as ISO 8601 with seconds and a Z."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def sha256_of(data: bytes) -> str:
+    """Hex sha256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Version:
+    """One distinct normalized text of a source."""
+
+    id: int
+    source_id: str
+    number: int
+    text_sha256: str
+    raw_sha256: str
+    url: str
+    format: str
+    content_type: str | None
+    http_status: int | None
+    etag: str | None
+    last_modified: str | None
+    title: str | None
+    text_chars: int
+    links: list[dict[str, str]]
+    fetch_id: int | None
+    first_seen_at: str
+    last_seen_at: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Version:
+        """Build from a `versions` row."""
+        return cls(**{**row, "links": json.loads(row["links"] or "[]")})
+
+
+class Store:
+    """The database and the snapshots folder of one data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.snapshots = data_dir / "snapshots"
+        self.alerts = data_dir / "alerts"
+        try:
+            self.snapshots.mkdir(parents=True, exist_ok=True)
+            self.alerts.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite_utils.Database(data_dir / "watcher.db")
+            self.db.enable_wal()
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA busy_timeout = 10000")
+            migrations.apply(self.db)
+        except (OSError, sqlite_utils.db.sqlite3.Error) as e:
+            raise StoreError(f"{data_dir}: cannot open the data folder: {e}") from e
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    # ---- snapshots --------------------------------------------------------------------------------
+
+    def blob_path(self, sha256: str) -> Path:
+        """Where the compressed content with this hash lives."""
+        return self.snapshots / sha256[:2] / f"{sha256}.gz"
+
+    def save_blob(self, data: bytes, role: str, now: datetime) -> str:
+        """Store content once, atomically (temp file, fsync, rename); return its sha256."""
+        digest = sha256_of(data)
+        path = self.blob_path(digest)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            compressed = gzip.compress(data, compresslevel=6, mtime=0)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(compressed)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            _fsync_dir(path.parent)
+            stored = len(compressed)
+        else:
+            stored = path.stat().st_size
+        self.db["blobs"].insert({"sha256": digest, "role": role, "size": len(data), "stored_size": stored,
+                                 "created_at": iso(now)}, ignore=True)
+        return digest
+
+    def read_blob(self, sha256: str) -> bytes:
+        """The uncompressed content with this hash; StoreError if missing or corrupt."""
+        try:
+            data = gzip.decompress(self.blob_path(sha256).read_bytes())
+        except (OSError, EOFError, gzip.BadGzipFile) as e:
+            raise StoreError(f"snapshot {sha256} is missing or unreadable: {e}") from e
+        if sha256_of(data) != sha256:
+            raise StoreError(f"snapshot {sha256} does not match its hash (corrupted on disk)")
+        return data
+
+    def read_text(self, version: Version) -> str:
+        """The normalized text of a version."""
+        return self.read_blob(version.text_sha256).decode("utf-8")
+
+    # ---- sources ----------------------------------------------------------------------------------
+
+    def sync_sources(self, sources: tuple[Source, ...], now: datetime) -> None:
+        """Upsert the configured sources (rows of removed sources stay, with their history)."""
+        with self.db.atomic():
+            for s in sources:
+                self.db["sources"].upsert({
+                    "id": s.id, "org": s.org, "title": s.title, "kind": s.kind, "url": s.url,
+                    "index_url": s.index, "follow": s.follow.pattern if s.follow else None,
+                    "enabled": int(s.enabled), "note": s.note, "updated_at": iso(now),
+                }, pk="id")
+
+    # ---- writing a check's outcome ----------------------------------------------------------------
+
+    def record_fetch(self, row: dict[str, Any]) -> int:
+        """Insert one fetch row (every attempt, also when nothing changed); return its id."""
+        row = {**row, "redirects": json.dumps(row.get("redirects", [])),
+               "attempts": json.dumps(row.get("attempts", []))}
+        return int(self.db["fetches"].insert(row).last_pk)
+
+    def add_version(self, row: dict[str, Any]) -> Version:
+        """Insert the next numbered version of a source."""
+        number = self.db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE source_id = ?",
+                                 [row["source_id"]]).fetchone()[0]
+        row = {**row, "number": number, "links": json.dumps(row.get("links", []))}
+        version_id = self.db["versions"].insert(row).last_pk
+        return self.version_by_id(int(version_id))
+
+    def touch_version(self, version_id: int, seen_at: datetime) -> None:
+        """The version was seen again."""
+        self.db.execute("UPDATE versions SET last_seen_at = ? WHERE id = ?", [iso(seen_at), version_id])
+
+    def link_fetch(self, fetch_id: int, version_id: int) -> None:
+        """Point a fetch at the version it produced or confirmed."""
+        self.db.execute("UPDATE fetches SET version_id = ? WHERE id = ?", [version_id, fetch_id])
+
+    def add_change(self, row: dict[str, Any]) -> int:
+        """Insert a change record; return its id."""
+        row = {**row, "hunks": json.dumps(row.get("hunks", []), ensure_ascii=False)}
+        return int(self.db["changes"].insert(row).last_pk)
+
+    # ---- reading history --------------------------------------------------------------------------
+
+    def version_by_id(self, version_id: int) -> Version:
+        """A version by its row id."""
+        rows = list(self.db.query("SELECT * FROM versions WHERE id = ?", [version_id]))
+        if not rows:
+            raise NotFoundError(f"no version with id {version_id}")
+        return Version.from_row(rows[0])
+
+    def version(self, source_id: str, number: int) -> Version:
+        """Version `number` of a source."""
+        rows = list(self.db.query("SELECT * FROM versions WHERE source_id = ? AND number = ?",
+                                  [source_id, number]))
+        if not rows:
+            raise NotFoundError(f"source {source_id!r} has no version {number} (see `watcher history "
+                                f"{source_id}`)")
+        return Version.from_row(rows[0])
+
+    def versions(self, source_id: str) -> list[Version]:
+        """Every version of a source, oldest first."""
+        return [Version.from_row(r) for r in
+                self.db.query("SELECT * FROM versions WHERE source_id = ? ORDER BY number", [source_id])]
+
+    def latest_version(self, source_id: str) -> Version | None:
+        """The newest version of a source, if any."""
+        rows = list(self.db.query("SELECT * FROM versions WHERE source_id = ? ORDER BY number DESC LIMIT 1",
+                                  [source_id]))
+        return Version.from_row(rows[0]) if rows else None
+
+    def last_change_kind(self, source_id: str) -> str | None:
+        """Kind of the newest change of a source ('removed' means it is currently gone)."""
+        row = self.db.execute("SELECT kind FROM changes WHERE source_id = ? ORDER BY id DESC LIMIT 1",
+                              [source_id]).fetchone()
+        return row[0] if row else None
+
+    def last_good_fetch(self, source_id: str, url: str) -> dict[str, Any] | None:
+        """The newest fetch of this URL that yielded a version (for conditional GET and moves)."""
+        rows = list(self.db.query(
+            "SELECT * FROM fetches WHERE source_id = ? AND url = ? AND version_id IS NOT NULL "
+            "ORDER BY id DESC LIMIT 1", [source_id, url]))
+        return rows[0] if rows else None
+
+    def fetches(self, source_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest fetches of a source."""
+        return list(self.db.query("SELECT * FROM fetches WHERE source_id = ? ORDER BY id DESC LIMIT ?",
+                                  [source_id, limit]))
+
+    def failing_since(self, source_id: str) -> tuple[str, int, int | None] | None:
+        """(first failure time, failures in a row, last status) when the newest fetches all failed."""
+        rows = self.db.execute(
+            "SELECT started_at, status, outcome FROM fetches WHERE source_id = ? AND outcome != 'index' "
+            "AND id > COALESCE((SELECT MAX(id) FROM fetches WHERE source_id = ? AND outcome IN "
+            "('new_version', 'unchanged', 'not_modified', 'gone')), 0) ORDER BY id", [source_id, source_id],
+        ).fetchall()
+        if not rows:
+            return None
+        return rows[0][0], len(rows), rows[-1][1]
+
+    def changes(self, *, since: str | None = None, source_id: str | None = None,
+                limit: int | None = None) -> list[dict[str, Any]]:
+        """Change rows joined with their source, newest first."""
+        where, params = ["1 = 1"], []
+        if since:
+            where.append("c.detected_at >= ?")
+            params.append(since)
+        if source_id:
+            where.append("c.source_id = ?")
+            params.append(source_id)
+        sql = (f"SELECT c.*, s.org, s.title, s.kind AS source_kind FROM changes c JOIN sources s ON "
+               f"s.id = c.source_id WHERE {' AND '.join(where)} ORDER BY c.detected_at DESC, c.id DESC")
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return list(self.db.query(sql, params))
+
+    def iter_sources(self) -> Iterator[dict[str, Any]]:
+        """Every source row."""
+        yield from self.db.query("SELECT * FROM sources ORDER BY id")
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
