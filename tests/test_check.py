@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import sqlite3
 
 import pytest
@@ -315,3 +316,21 @@ def test_check_at_stamps_captures(server: DocServer, project: Project, at: str) 
     assert project.changes()[0]["detected_at"] == at
     assert project.changes("--since", "2026-02-01")[0]["new"]["fetched_at"] == at
     assert project.changes("--since", "2026-04-01") == []
+
+
+def test_long_server_outage_is_reported_unavailable_not_removed(server: DocServer, project: Project) -> None:
+    server.set("/policy", policy_html(POLICY))
+    project.write_config(source_entry("lab-policy", server.url("/policy")),
+                         extra='[fetch]\ndelay_per_host = "0s"\nretries = 0\nunavailable_after = "7d"\n')
+    _check_ok(project, "--at", "2026-01-01T00:00:00Z")
+    server.set("/policy", "down for maintenance", status=503, content_type="text/plain")
+
+    def state() -> str:
+        [entry] = json.loads(project.run("sources", "--json").stdout)
+        return entry["state"]
+
+    assert project.run("check", "--at", "2026-01-02T00:00:00Z").exit_code == 1
+    assert state() == "failing"
+    assert project.run("check", "--at", "2026-01-09T00:00:00Z").exit_code == 1
+    assert state() == "unavailable"
+    assert [c["kind"] for c in project.changes()] == ["first_seen"]

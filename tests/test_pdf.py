@@ -18,7 +18,7 @@ from tests.pdfgen import (
 )
 from watcher.errors import NormalizeError
 from watcher.normalize.pdf import (
-    PdfLine, is_page_number, join_lines, mark_paragraph_gaps, merge_lines, normalize_pages, pdf_to_text,
+    PdfLine, is_page_number, join_lines, join_pages, mark_paragraph_gaps, merge_lines, normalize_pages, pdf_to_text,
     remove_page_numbers, remove_running_lines, run_limited, should_drop_hyphen, word_vocabulary,
 )
 from watcher.normalize.text import clean_text
@@ -363,6 +363,13 @@ def test_geometry_marks_paragraph_gaps_and_size_changes() -> None:
     pages = mark_paragraph_gaps([body + after_gap, unknown])
     assert pages == [[*(f"line {n}" for n in range(5)), "", "after gap", "", "Big Heading", "", "body again"],
                      ["no geometry", "still none"]]
+
+
+def test_page_breaks_continue_sentences_but_end_finished_ones() -> None:
+    pages = [["", "A sentence that runs on to the", ""], ["next page.", "A paragraph ends here.", ""],
+             ["", "New paragraph on a new page."]]
+    assert join_pages(pages) == ["A sentence that runs on to the", "next page.", "A paragraph ends here.", "",
+                                 "New paragraph on a new page."]
 
 
 def test_normalize_pages_runs_the_whole_cleanup() -> None:

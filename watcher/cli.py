@@ -283,31 +283,34 @@ def sources(obj: Context, as_json: bool) -> None:
 def _source_states(obj: Context, config: Config) -> list[dict[str, Any]]:
     db_exists = (obj.data / "watcher.db").exists()
     store = Store(obj.data) if db_exists else None
-    now = datetime.now(UTC)
     try:
-        return [_source_state(s, store, config, now) for s in config.sources]
+        return [_source_state(s, store, config) for s in config.sources]
     finally:
         if store:
             store.close()
 
 
-def _source_state(source: Source, store: Store | None, config: Config, now: datetime) -> dict[str, Any]:
-    state, versions, failing = "new", 0, None
+def _source_state(source: Source, store: Store | None, config: Config) -> dict[str, Any]:
+    state, versions, streak = "new", 0, None
     if store is not None:
         versions = len(store.versions(source.id))
-        failing = store.failing_since(source.id)
+        streak = store.failing_streak(source.id)
         if versions:
             state = "removed" if store.last_change_kind(source.id) == "removed" else "ok"
-        if failing:
-            since = datetime.fromisoformat(failing[0].replace("Z", "+00:00"))
-            long_outage = (now - since).total_seconds() >= config.fetch.unavailable_after
-            server_error = failing[2] is None or failing[2] >= 500
-            state = "unavailable" if long_outage and server_error else "failing"
+        if streak:
+            state = "unavailable" if _long_server_outage(streak, config) else "failing"
     return {"id": source.id, "org": source.org, "title": source.title, "kind": source.kind,
             "url": source.url or f"{source.index} (follow {source.follow.pattern if source.follow else ''})",
             "enabled": source.enabled, "state": state, "versions": versions,
-            "failing_since": failing[0] if failing else None, "failures_in_a_row": failing[1] if failing else 0,
-            "note": source.note}
+            "failing_since": streak["first_at"] if streak else None,
+            "failures_in_a_row": streak["count"] if streak else 0, "note": source.note}
+
+
+def _long_server_outage(streak: dict[str, Any], config: Config) -> bool:
+    """Server errors (or no answer) for longer than `unavailable_after`: unavailable, not removed."""
+    first, last = (datetime.fromisoformat(streak[k].replace("Z", "+00:00")) for k in ("first_at", "last_at"))
+    server_side = streak["last_status"] is None or streak["last_status"] >= 500
+    return server_side and (last - first).total_seconds() >= config.fetch.unavailable_after
 
 
 if __name__ == "__main__":  # pragma: no cover

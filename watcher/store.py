@@ -307,16 +307,16 @@ class Store:
         return list(self.db.query("SELECT * FROM fetches WHERE source_id = ? ORDER BY id DESC LIMIT ?",
                                   [source_id, limit]))
 
-    def failing_since(self, source_id: str) -> tuple[str, int, int | None] | None:
-        """(first failure time, failures in a row, last status) when the newest fetches all failed."""
+    def failing_streak(self, source_id: str) -> dict[str, Any] | None:
+        """The run of failed fetches since the last good one: first and last time, count, last status."""
         rows = self.db.execute(
-            "SELECT started_at, status, outcome FROM fetches WHERE source_id = ? AND outcome != 'index' "
+            "SELECT started_at, status FROM fetches WHERE source_id = ? AND outcome IN ('error', 'bad_content') "
             "AND id > COALESCE((SELECT MAX(id) FROM fetches WHERE source_id = ? AND outcome IN "
             "('new_version', 'unchanged', 'not_modified', 'gone')), 0) ORDER BY id", [source_id, source_id],
         ).fetchall()
         if not rows:
             return None
-        return rows[0][0], len(rows), rows[-1][1]
+        return {"first_at": rows[0][0], "last_at": rows[-1][0], "count": len(rows), "last_status": rows[-1][1]}
 
     def changes(self, *, since: str | None = None, source_id: str | None = None,
                 limit: int | None = None) -> list[dict[str, Any]]:

@@ -434,10 +434,29 @@ def normalize_pages(pages: list[Page]) -> str:
     pages = [[prepare_line(line) for line in page] for page in pages]
     pages = remove_page_numbers(pages)
     pages = remove_running_lines(pages)
-    # Gap markers left at a page's edges (around a removed header or footer) say nothing about the
-    # text: a paragraph may run on across the page break.
-    lines = [line for page in pages for line in _trim_gaps(page)]
-    return clean_text("\n".join(merge_lines(lines)))
+    return clean_text("\n".join(merge_lines(join_pages(pages))))
+
+
+def join_pages(pages: list[Page]) -> list[str]:
+    """Concatenate pages; a page break after a finished sentence, before a capital, is a block break.
+
+    Gap markers at a page's edges (around a removed header or footer) say nothing about the text, so
+    they are dropped. At a page break the geometry is lost, and a paragraph whose last line happens to
+    be full width would otherwise run into the next page's first paragraph. The cost: a paragraph
+    whose sentence ends exactly at the bottom of a page is split there (about as likely, by estimate).
+    """
+    lines: list[str] = []
+    for page in pages:
+        page = _trim_gaps(page)
+        if lines and page and _SENTENCE_END.search(lines[-1]) and _starts_block_like(page[0]):
+            lines.append("")
+        lines += page
+    return lines
+
+
+def _starts_block_like(line: str) -> bool:
+    """Whether a line starts with a capital letter, a digit or a list marker."""
+    return line[:1].isupper() or line[:1].isdigit() or bool(_LIST_MARKER.match(line))
 
 
 def _trim_gaps(page: Page) -> Page:
