@@ -225,7 +225,8 @@ def render_html(blocks: list[Block], title: str, noise: str = "") -> bytes:
 <main><article>
 {chr(10).join(body)}
 </article></main>
-<footer><p>Fictional benchmark organisation. <a href="/privacy">Privacy</a> <a href="/terms">Terms</a></p></footer>
+<footer><p>Fictional benchmark organisation.
+<a href="/privacy">Privacy</a> <a href="/terms">Terms</a></p></footer>
 </body></html>
 """
     return page.encode("utf-8")

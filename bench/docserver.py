@@ -36,7 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import IPv4Address
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.request import urlopen
 
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
@@ -121,10 +121,10 @@ def make_handler(files: FileCache, options: ServerOptions, stats: Stats) -> type
         protocol_version = "HTTP/1.1"
         server_version = "bench-docserver/1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             """Silence the per-request log."""
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             """Serve a file, a 304, a 404 or the stats."""
             if self.path == STATS_PATH:
                 self._send(200, json.dumps(stats.snapshot()).encode(), {"Content-Type": "application/json"},
@@ -186,7 +186,8 @@ def loopback_hosts(count: int, first: str = "127.0.0.2") -> list[str]:
     return hosts
 
 
-def start_servers(root: Path, hosts: list[str], options: ServerOptions, port: int = 0) -> list[ThreadingHTTPServer]:
+def start_servers(root: Path, hosts: list[str], options: ServerOptions,
+                  port: int = 0) -> list[ThreadingHTTPServer]:
     """One ThreadingHTTPServer per host, each serving in a daemon thread."""
     files, stats = FileCache(root), Stats()
     handler = make_handler(files, options, stats)
@@ -203,7 +204,7 @@ def start_servers(root: Path, hosts: list[str], options: ServerOptions, port: in
 def base_url(httpd: ThreadingHTTPServer) -> str:
     """http://host:port of a started server."""
     host, port = httpd.server_address[:2]
-    return f"http://{host}:{port}"
+    return f"http://{host!s}:{port}"
 
 
 def serve(root: Path, hosts: list[str], options: ServerOptions, port: int = 0) -> None:
@@ -244,7 +245,7 @@ class DocServerProcess:
         self.bases: list[str] = []
         self.pid = 0
 
-    def start(self) -> DocServerProcess:
+    def start(self) -> Self:
         """Start the process and wait until every address is listening."""
         self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.process.stdout is not None
@@ -285,7 +286,7 @@ class DocServerProcess:
             self.process.stdout.close()
         self.process = None
 
-    def __enter__(self) -> DocServerProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -44,7 +44,7 @@ def usage_json(pid: int, usage: resource.struct_rusage) -> dict[str, Any]:
 
 def reap_all() -> list[tuple[int, int, resource.struct_rusage]]:
     """Wait for every remaining child (including adopted orphans): [(pid, status, rusage)]."""
-    reaped = []
+    reaped: list[tuple[int, int, resource.struct_rusage]] = []
     while True:
         try:
             pid, status, usage = os.wait4(-1, 0)

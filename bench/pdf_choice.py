@@ -416,12 +416,37 @@ def _hyphen_splits(want: list[str], got: list[str]) -> int:
     return sum(1 for word in got if "-" in word and word not in want_set and word.replace("-", "") in want_set)
 
 
+def measure_overhead(calls: int) -> None:
+    """Print the cost of the child process: pdf_to_text vs extract_pdf in-process, on a 1-page PDF."""
+    from tests.pdfgen import make_pdf
+    from watcher.normalize.pdf import extract_pdf, pdf_to_text, run_limited
+
+    data = make_pdf(PARAGRAPHS[:2])
+    pdf_to_text(data)  # starts the forkserver
+    rows = [("child process, no-op job", lambda: run_limited(len, (b"",), timeout=10, memory_bytes=1 << 30)),
+            ("pdf_to_text, 1-page PDF", lambda: pdf_to_text(data)),
+            ("extract_pdf in-process", lambda: extract_pdf(data))]
+    print(f"# per-call cost, median of {calls} calls")
+    for label, call in rows:
+        timings = []
+        for _ in range(calls):
+            started = time.perf_counter()
+            call()
+            timings.append(time.perf_counter() - started)
+        print(f"{label:28} {statistics.median(timings) * 1000:7.2f} ms")
+
+
 def main() -> None:
     """Build the corpus, score every extractor on every sample, print the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5, help="timing runs per sample (median is used)")
     parser.add_argument("--size", type=int, default=3, help="times the body text is repeated per sample")
+    parser.add_argument("--overhead", type=int, default=0, metavar="N",
+                        help="instead, time N calls of pdf_to_text against in-process extraction")
     options = parser.parse_args()
+    if options.overhead:
+        measure_overhead(options.overhead)
+        return
     samples = corpus(options.size)
     print(f"# {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}")

@@ -1,7 +1,7 @@
 """Benchmark `watcher check` against a real HTTP server with many documents on many loopback hosts.
 
     .venv/bin/python bench/run_check_bench.py [--docs 500] [--addresses 20] [--latency-ms 20]
-                                              [--variants etag,none] [--seed 1] [--profile]
+                                              [--variants etag,none] [--seed 1] [--py-spy PATH]
 
 For each server variant ("etag": ETag + 304 on If-None-Match; "none": no validators, always 200) it runs,
 each in a fresh data folder under bench/out/run-VARIANT/:
@@ -16,6 +16,7 @@ Results: a table on stdout and bench/out/results.json.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -31,9 +32,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import docgen  # noqa: E402
-from corpus import Corpus, build_corpus, publish  # noqa: E402
-from docserver import DocServerProcess  # noqa: E402
+import docgen
+from corpus import Corpus, build_corpus, publish
+from docserver import DocServerProcess
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -60,6 +61,8 @@ class CycleResult:
     snapshot_files_added: int
     db_bytes_added: int
     server: dict[str, Any] = field(default_factory=dict)
+    load_before: float = 0.0
+    watcher_source: str = ""
 
     @property
     def cpu_total(self) -> float:
@@ -83,10 +86,22 @@ class VariantResult:
 
 # ---- measuring one run ----------------------------------------------------------------------------
 
-def measured(command: list[str], out_json: Path, cwd: Path) -> tuple[dict[str, Any], str, str]:
+def watcher_env(out: Path) -> dict[str, str]:
+    """The environment for watcher: bytecode cached (under OUT/pycache), as on a normal install.
+
+    With PYTHONDONTWRITEBYTECODE set (as in some sandboxes) the editable watcher package would be
+    compiled from source on every start, which inflates the fixed cost of each run.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(out / "pycache")
+    return env
+
+
+def measured(command: list[str], out_json: Path, env: dict[str, str]) -> tuple[dict[str, Any], str, str]:
     """Run a command under measure.py: (measurements, stdout, stderr)."""
     wrapper = [sys.executable, str(BENCH / "measure.py"), "--json", str(out_json), "--", *command]
-    completed = subprocess.run(wrapper, cwd=cwd, capture_output=True, text=True, check=False)
+    completed = subprocess.run(wrapper, cwd=REPO, capture_output=True, text=True, check=False, env=env)
     if not out_json.exists():
         raise RuntimeError(f"measure.py failed: {completed.stderr}")
     return json.loads(out_json.read_text()), completed.stdout, completed.stderr
@@ -114,28 +129,29 @@ def db_bytes(data: Path) -> int:
     return sum(p.stat().st_size for p in data.glob("watcher.db*"))
 
 
-def startup_cpu(runs: int = 3) -> float:
+def startup_cpu(out: Path, runs: int = 3) -> float:
     """The smallest CPU of `watcher --version`: interpreter start and imports, a fixed cost per check."""
     samples = []
     for i in range(runs):
-        usage, _, _ = measured([str(VENV_BIN / "watcher"), "--version"], BENCH / "out" / f"startup-{i}.json",
-                               REPO)
+        usage, _, _ = measured([str(VENV_BIN / "watcher"), "--version"], out / f"startup-{i}.json",
+                               watcher_env(out))
         samples.append(cpu_of(usage["total"]))
     return min(samples)
 
 
 def run_cycle(name: str, config: Path, server: DocServerProcess, expected: dict[str, int],
-              profile: Path | None = None) -> CycleResult:
-    """One `watcher --config CONFIG check`, measured."""
+              py_spy: str | None = None) -> CycleResult:
+    """One `watcher --config CONFIG check`, measured (and sampled by py-spy when given its path)."""
     data = config.parent
     snap_before, db_before = folder_usage(data / "snapshots"), db_bytes(data)
-    stats_before = server.stats()
+    stats_before, load_before, source = server.stats(), load_average(), watcher_fingerprint()
     command = [str(VENV_BIN / "watcher"), "--config", str(config), "check"]
-    if profile is not None:
-        command = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "watcher.cli", *command[1:]]
-    usage, stdout, stderr = measured(command, data / f"measure-{name}.json", REPO)
+    if py_spy:
+        command = [py_spy, "record", "--subprocesses", "--nonblocking", "-r", "100", "-f", "raw", "-o",
+                   str(data / f"py-spy-{name}.txt"), "--", *command]
+    usage, stdout, stderr = measured(command, data / f"measure-{name}.json", watcher_env(data.parent))
     (data / f"stderr-{name}.txt").write_text(stderr)
-    line = stdout.strip().splitlines()[-1] if stdout.strip() else ""
+    line = next((x for x in reversed(stdout.splitlines()) if SUMMARY.search(x)), stdout.strip()[-200:])
     snap_after = folder_usage(data / "snapshots")
     return CycleResult(
         name=name, summary=parse_summary(line), summary_line=line, expected=expected,
@@ -147,8 +163,21 @@ def run_cycle(name: str, config: Path, server: DocServerProcess, expected: dict[
         snapshot_disk_bytes_added=snap_after[1] - snap_before[1],
         snapshot_files_added=snap_after[2] - snap_before[2],
         db_bytes_added=db_bytes(data) - db_before,
-        server=stats_delta(stats_before, server.stats()),
+        server=stats_delta(stats_before, server.stats()), load_before=load_before, watcher_source=source,
     )
+
+
+def load_average() -> float:
+    """The 1-minute load average (other work on the machine skews wall times)."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def watcher_fingerprint() -> str:
+    """A hash of the watcher package's source, to notice when it is edited during a run."""
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "watcher").rglob("*.py")):
+        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def parse_summary(line: str) -> dict[str, int]:
@@ -193,15 +222,19 @@ def run_variant(variant: str, corpus: Corpus, args: argparse.Namespace) -> Varia
         write_config(config, corpus, server.bases, args.delay)
         print(f"[{variant}] serving {n} documents from {len(server.bases)} addresses "
               f"({server.bases[0]} ... {server.bases[-1]})", flush=True)
-        cycles = [run_cycle("cycle1", config, server, {"checked": n, "new_versions": n, "failures": 0})]
+        cycles = [run_cycle("cycle1", config, server, {"checked": n, "new_versions": n, "failures": 0},
+                            args.py_spy)]
         report_cycle(variant, cycles[-1])
         publish(corpus, site, edited=True)
-        profile = args.out / f"profile-{variant}-cycle2.prof" if args.profile else None
         cycles.append(run_cycle("cycle2", config, server, {"checked": n, "new_versions": k,
-                                                          "unchanged": n - k, "failures": 0}, profile))
+                                                          "unchanged": n - k, "failures": 0}, args.py_spy))
         report_cycle(variant, cycles[-1])
-        cycles.append(run_cycle("control", config, server, {"checked": n, "unchanged": n, "failures": 0}))
+        cycles.append(run_cycle("control", config, server, {"checked": n, "unchanged": n, "failures": 0},
+                                args.py_spy))
         report_cycle(variant, cycles[-1])
+    if len({c.watcher_source for c in cycles}) > 1:
+        print(f"[{variant}] WARNING: the watcher source changed during this variant "
+              f"({[c.watcher_source for c in cycles]}); its cycles ran different code", flush=True)
     return VariantResult(variant, cycles)
 
 
@@ -209,7 +242,8 @@ def report_cycle(variant: str, cycle: CycleResult) -> None:
     """One progress line per cycle, with watcher's own summary and whether it is as expected."""
     verdict = "as expected" if cycle.as_expected else f"UNEXPECTED (expected {cycle.expected})"
     print(f"[{variant}] {cycle.name}: {cycle.summary_line!r} -> {verdict}; wall {cycle.wall_seconds:.1f} s, "
-          f"CPU {cycle.cpu_total:.1f} s, server {cycle.server['status']}", flush=True)
+          f"CPU {cycle.cpu_total:.1f} s, server {cycle.server['status']}, load {cycle.load_before:.1f}",
+          flush=True)
 
 
 def per_document(result: VariantResult, startup: float, n: int, k: int) -> dict[str, float]:
@@ -280,6 +314,7 @@ def cycle_table(results: list[VariantResult]) -> str:
         ("snapshots/ added (MiB, du)", [mib(c.snapshot_disk_bytes_added) for _, c in columns]),
         ("snapshot files added", [str(c.snapshot_files_added) for _, c in columns]),
         ("watcher.db* growth (MiB)", [mib(c.db_bytes_added) for _, c in columns]),
+        ("load average before", [f"{c.load_before:.1f}" for _, c in columns]),
     ]
     header = "| | " + " | ".join(f"{v}: {c.name}" for v, c in columns) + " |"
     lines = [header, "|---" * (len(columns) + 1) + "|"]
@@ -290,8 +325,8 @@ def cycle_table(results: list[VariantResult]) -> str:
 def per_document_table(results: list[VariantResult], startup: float) -> str:
     """A Markdown table of the derived CPU per document, in milliseconds."""
     lines = [f"CPU per document (ms; fixed start-up cost of {startup * 1000:.0f} ms per run subtracted)", "",
-             "| server | first seen | unchanged | changed | unchanged (watcher process only) | "
-             "changed (watcher process only) |", "|---|---|---|---|---|---|"]
+             ("| server | first seen | unchanged | changed | unchanged (watcher process only) | "
+              "changed (watcher process only) |"), "|---|---|---|---|---|---|"]
     for r in results:
         p = r.per_document
         lines.append(f"| {r.variant} | {p['first_seen'] * 1000:.1f} | {p['unchanged'] * 1000:.2f} | "
@@ -304,8 +339,9 @@ def diff_line(diff: dict[str, Any]) -> str:
     """One line about the diff benchmark."""
     if "error" in diff:
         return f"diff: {diff['error']}"
-    return (f"diff: compare() on {diff['old_chars'] / 1e6:.2f} MB text, {diff['words_changed']} scattered word "
-            f"changes -> {diff['hunks']} hunks in {diff['wall_min'] * 1000:.0f} ms (min of {diff['repeats']}, "
+    return (f"diff: compare() on {diff['old_chars'] / 1e6:.2f} MB text, {diff['words_changed']} scattered "
+            f"word changes -> {diff['hunks']} hunks in {diff['wall_min'] * 1000:.0f} ms "
+            f"(min of {diff['repeats']}, "
             f"median {diff['wall_median'] * 1000:.0f} ms)")
 
 
@@ -313,7 +349,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--docs", type=int, default=500, help="documents, half HTML half PDF (default 500)")
-    parser.add_argument("--addresses", type=int, default=20, help="loopback addresses from 127.0.0.2 (default 20)")
+    parser.add_argument("--addresses", type=int, default=20,
+                        help="loopback addresses from 127.0.0.2 (default 20)")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="added to every response (default 20)")
     parser.add_argument("--changed-share", type=float, default=0.1, help="documents edited for cycle 2 (0.1)")
     parser.add_argument("--words-changed", type=int, default=5, help="words replaced per edited document (5)")
@@ -322,8 +359,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated documents (default 1)")
     parser.add_argument("--diff-bytes", type=int, default=1_000_000, help="size of the diff pair (1 MB)")
     parser.add_argument("--diff-words", type=int, default=50, help="word changes in the diff pair (50)")
-    parser.add_argument("--profile", action="store_true", help="run cycle 2 under cProfile (slower; "
-                        "writes bench/out/profile-VARIANT-cycle2.prof)")
+    parser.add_argument("--py-spy", metavar="PATH", default=None, help="sample every cycle with this "
+                        "py-spy (bench/out/run-VARIANT/py-spy-CYCLE.txt; see profile_summary.py); CPU "
+                        "figures are then inflated")
     parser.add_argument("--out", type=Path, default=BENCH / "out", help="work folder (default bench/out)")
     return parser.parse_args(argv)
 
@@ -336,10 +374,11 @@ def main(argv: list[str] | None = None) -> int:
     corpus = build_corpus(args.out, seed=args.seed, count=args.docs, change_share=args.changed_share,
                           words_changed=args.words_changed)
     sizes = corpus.bytes_by_format()
-    print(f"corpus: {len(corpus.specs)} documents ({', '.join(f'{k} {mib(v)} MiB' for k, v in sizes.items())}), "
+    formats = ", ".join(f"{k} {mib(v)} MiB" for k, v in sizes.items())
+    print(f"corpus: {len(corpus.specs)} documents ({formats}), "
           f"{len(corpus.changed)} edited; generated in {corpus.generation_seconds:.1f} s"
           f"{' (cached)' if corpus.cached else ''}", flush=True)
-    startup = startup_cpu()
+    startup = startup_cpu(args.out)
     results = []
     for variant in args.variants.split(","):
         result = run_variant(variant, corpus, args)
@@ -359,13 +398,15 @@ def main(argv: list[str] | None = None) -> int:
 def write_results(args: argparse.Namespace, corpus: Corpus, startup: float, results: list[VariantResult],
                   diff: dict[str, Any]) -> None:
     """Everything measured, as bench/out/results.json."""
-    data = {"machine": machine(), "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+    options = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    data = {"machine": machine(), "options": options,
             "corpus": {"documents": len(corpus.specs), "changed": len(corpus.changed),
                        "bytes_by_format": corpus.bytes_by_format(),
                        "generation_seconds": corpus.generation_seconds, "cached": corpus.cached},
             "startup_cpu_seconds": startup,
             "variants": [{"variant": r.variant, "per_document_cpu_seconds": r.per_document,
-                          "cycles": [asdict(c) | {"cpu_total": c.cpu_total} for c in r.cycles]} for r in results],
+                          "cycles": [asdict(c) | {"cpu_total": c.cpu_total} for c in r.cycles]}
+                         for r in results],
             "diff": diff}
     (args.out / "results.json").write_text(json.dumps(data, indent=2))
     print(f"\nwritten {args.out / 'results.json'}; machine: {data['machine']}")

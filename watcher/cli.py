@@ -19,7 +19,8 @@ import click
 from watcher import __version__
 from watcher.diff import compare, render_terminal
 from watcher.errors import ConfigError, WatcherError
-from watcher.pipeline import SourceResult, dry_run, run_check
+from watcher.pipeline import SourceResult, dry_run, reevaluate, run_check
+from watcher.pipeline.discover import discovered_sources
 from watcher.records import change_record
 from watcher.sources import Config, Source, load_config
 from watcher.store import Store, Version, iso
@@ -83,10 +84,12 @@ def main(ctx: click.Context, config_path: Path, data_dir: Path | None, verbose: 
     ctx.obj = Context(config_path=config_path, data_dir=data_dir)
 
 
-def _selected_sources(config: Config, source_ids: tuple[str, ...]) -> list[Source]:
+def _selected_sources(config: Config, source_ids: tuple[str, ...], found: list[Source]) -> list[Source]:
+    """The named sources (configured or discovered), or every enabled one."""
     if source_ids:
-        return [config.source(source_id) for source_id in source_ids]
-    return [s for s in config.sources if s.enabled]
+        by_id = {s.id: s for s in found}
+        return [by_id[i] if i in by_id else config.source(i) for i in source_ids]
+    return [s for s in [*config.sources, *found] if s.enabled]
 
 
 def _parse_time(value: str | None, option: str) -> datetime | None:
@@ -108,13 +111,13 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
 def check(obj: Context, source_ids: tuple[str, ...], dry_run: bool, at: str | None) -> None:
     """One pass over every enabled source (or the ones named). Example: watcher check anthropic-rsp"""
     config = obj.config()
-    sources = _selected_sources(config, source_ids)
     if dry_run:
-        _dry_run(config, sources)
+        _dry_run(config, _selected_sources(config, source_ids, []))
         return
     now = _parse_time(at, "--at")
     progress = _print_progress if sys.stderr.isatty() else None
     with obj.store() as store:
+        sources = _selected_sources(config, source_ids, discovered_sources(store, config))
         summary = asyncio.run(run_check(config, store, sources, now=now, progress=progress))
     for result in summary.results:
         if result.error and not progress:
@@ -147,6 +150,17 @@ def _dry_run(config: Config, sources: list[Source]) -> None:
         sys.exit(EXIT_ALL_FAILED)
 
 
+@main.command("reevaluate")
+@click.option("--at", "at", default=None, help="Evaluate as of this ISO 8601 time (default: now).")
+@click.pass_obj
+def reevaluate_command(obj: Context, at: str | None) -> None:
+    """Settle pending explanation verdicts with the accounts known now. Example: watcher reevaluate"""
+    config = obj.config()
+    with obj.store() as store:
+        updated = reevaluate(store, config, _parse_time(at, "--at") or datetime.now(UTC))
+    click.echo(f"re-evaluated {updated} changes")
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (the documented contract).")
 @click.option("--since", default=None, help="Only changes detected at or after this ISO 8601 date/time, "
@@ -167,8 +181,12 @@ def changes(obj: Context, as_json: bool, since: str | None, source_id: str | Non
     for r in records:
         versions = f"v{r['old']['version'] if r['old'] else '-'} -> v{r['new']['version'] if r['new'] else '-'}"
         stats = r["stats"]
-        click.echo(f"#{r['id']:<5} {r['detected_at']}  {r['kind']:<10} {r['source']:<32} {versions:<12} "
-                   f"+{stats['chars_added']} -{stats['chars_removed']} chars, {stats['hunks']} hunks")
+        verdict = (r["explanation"] or {}).get("status", "")
+        click.echo(f"#{r['id']:<5} {r['detected_at']}  {r['kind']:<10} {r['severity'] or '':<6} {verdict:<12} "
+                   f"{r['source']:<32} {versions:<12} +{stats['chars_added']} -{stats['chars_removed']} chars, "
+                   f"{stats['hunks']} hunks")
+        for reason in r["reasons"][:3]:
+            click.echo(f"       {reason}")
 
 
 def _since(value: str | None) -> str | None:

@@ -9,30 +9,44 @@ Pure: no I/O. The pipeline, for two texts of one block per line:
     3. wholly inserted or deleted lines become hunks of their own (long runs split at headings);
        every other edit is widened to its enclosing sentence(s), and edits whose sentences overlap or
        touch share a hunk.
+
+Sentences end at a line break, at . ! ? ; followed by whitespace (closing quotes or brackets may
+come between), and after the CJK stops 。！？ (spaces are optional there). A hunk's old_text and
+new_text are exact substrings at old_start/new_start, and replacing every old_text by its new_text
+turns old into new, except that a missing final newline is not reported as a change.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from diff_match_patch import diff_match_patch
 
 EQUAL, DELETE, INSERT = "=", "-", "+"
 _OPS = (EQUAL, DELETE, INSERT)
 
-# Diff_Timeout only bounds diff-match-patch's Myers search, the one super-linear step. A real
-# revision (even 50 scattered edits in 1 MB) needs milliseconds, far inside these budgets. They matter
-# for wholesale rewrites, where dmp gives up on the unresolved middle and reports it as deleted and
-# re-inserted, which is the honest answer for such a rewrite anyway; the cost is then capped at about
-# two seconds instead of minutes. The line pass gets a small share so a failed line alignment (every
-# line reflowed) still leaves time for the word pass, which then sees the reflow as whitespace-only.
+# Diff_Timeout bounds diff-match-patch's Myers search, the only step whose cost grows faster than the
+# text (with the square of the number of edits). Anchoring first (_anchored_diffs) keeps ordinary
+# revisions, even hundreds of edited paragraphs in 1 MB, far below it: 50 scattered word changes in
+# 1 MB take ~40 ms. The budget matters only for wholesale rewrites (no common lines, few unique
+# words), where dmp stops, reports the unresolved middle as deleted and re-inserted, which is the
+# honest answer for a rewrite anyway, and the cost stays near two seconds instead of minutes.
+# The line pass gets a small share, so when it gives up the word pass still has time.
+# Deadlines are time.time() values because that is the clock dmp compares them with.
 _LINE_PASS_SECONDS = 0.5
 _TOTAL_SECONDS = 2.0
 # Every changed block gets at least this much, so one huge block cannot coarsen all the others.
 _MIN_BLOCK_SECONDS = 0.05
+
+# Word diffs of blocks with more tokens than this are first anchored on unique words (see
+# _anchored_diffs); smaller ones get plain Myers, which is fast there and never less minimal.
+_ANCHOR_TOKENS = 4000
 
 _MAX_RUN_LINES = 20  # a longer run of inserted/deleted lines is split at its headings
 _HEADING = re.compile(r"#+ ")
@@ -43,11 +57,14 @@ _NO_SPACE = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff\
              "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f")
 _TOKEN = re.compile(rf"[{_NO_SPACE}]|[^\W{_NO_SPACE}]+|\n|[^\S\n]+|.", re.DOTALL)
 _SPACED_WORD_CHAR = re.compile(rf"[^\W{_NO_SPACE}]")
-_WHITESPACE_CODE_KEY = " "  # every whitespace token diffs as this one, so reflow is not a word change
 
 _STOPS = ".!?;"
 _CJK_STOPS = "。！？"
 _CLOSERS = "\"')]}»”’」』）"
+_BREAK_CANDIDATE = re.compile(
+    rf"\n|(?P<stop>[{re.escape(_STOPS)}{_CJK_STOPS}][{re.escape(_CLOSERS)}]*)[^\S\n]*")
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")
+_WHITESPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -64,7 +81,7 @@ class Hunk:
     context_after: str
     segments: tuple[tuple[str, str], ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """This hunk as a JSON-ready dict (segments as [op, text] lists)."""
         return {
             "old_text": self.old_text, "new_text": self.new_text,
@@ -85,14 +102,15 @@ class TextDiff:
 
     def stats(self) -> dict[str, int]:
         """Counts for summaries: characters added, characters removed, hunks."""
-        return {"chars_added": self.chars_added, "chars_removed": self.chars_removed, "hunks": len(self.hunks)}
+        return {"chars_added": self.chars_added, "chars_removed": self.chars_removed,
+                "hunks": len(self.hunks)}
 
-    def to_json(self) -> list[dict]:
+    def to_json(self) -> list[dict[str, Any]]:
         """The hunks as JSON-ready dicts; hunk_from_json reverses one entry."""
         return [hunk.to_json() for hunk in self.hunks]
 
 
-def hunk_from_json(d: dict) -> Hunk:
+def hunk_from_json(d: dict[str, Any]) -> Hunk:
     """Rebuild a Hunk from one entry of TextDiff.to_json()."""
     segments = tuple((op, text) for op, text in d["segments"])
     if any(op not in _OPS or not isinstance(text, str) for op, text in segments):
@@ -136,18 +154,20 @@ def render_terminal(diff: TextDiff, *, color: bool) -> str:
     for hunk in diff.hunks:
         header = f"@@ line {hunk.old_line} -> {hunk.new_line} @@"
         if color:
-            header = f"\x1b[36m{header}\x1b[0m"
+            header = f"{_ANSI_HEADER}{header}{_ANSI_RESET}"
         body = "".join(_render_segment(op, _visible(text), color) for op, text in hunk.segments)
-        rendered.append(f"{header}\n{body}\n")
+        rendered.append(f"{header}\n{body.removesuffix(chr(10))}\n")  # whole-line hunks end in "\n"
     return "\n".join(rendered)
 
 
 # --- rendering ---------------------------------------------------------------------------------
 
 _ANSI = {DELETE: "\x1b[31;9m", INSERT: "\x1b[32m"}
+_ANSI_HEADER, _ANSI_RESET = "\x1b[36m", "\x1b[0m"
 _PLAIN = {DELETE: ("[-", "-]"), INSERT: ("{+", "+}")}
+_LINE_BREAK_SIGN = "\u21b5"  # ↵
 # Fetched documents are untrusted: never let their control characters reach the terminal.
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0)]}
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0)]}
 
 
 def _visible(text: str) -> str:
@@ -156,13 +176,22 @@ def _visible(text: str) -> str:
 
 
 def _render_segment(op: str, text: str, color: bool) -> str:
-    """One segment with its markers; colored runs are closed at each line break so pagers keep them."""
+    """One segment with its markers, one marked stretch per line so pagers keep the colors."""
     if op == EQUAL:
         return text
-    if not color:
-        opening, closing = _PLAIN[op]
-        return f"{opening}{text}{closing}"
-    return "\n".join(f"{_ANSI[op]}{line}\x1b[0m" if line else "" for line in text.split("\n"))
+    if text.isspace() and "\n" in text:
+        # A line break added or removed (reflow) would be invisible: show it as a sign.
+        marked = _mark(op, text.replace("\n", _LINE_BREAK_SIGN), color)
+        return marked + "\n" if op == INSERT else marked
+    return "\n".join(_mark(op, line, color) if line else "" for line in text.split("\n"))
+
+
+def _mark(op: str, text: str, color: bool) -> str:
+    """text wrapped in the color or the plain markers of op."""
+    if color:
+        return f"{_ANSI[op]}{text}{_ANSI_RESET}"
+    opening, closing = _PLAIN[op]
+    return f"{opening}{text}{closing}"
 
 
 # --- pass 1: changed blocks of lines -----------------------------------------------------------
@@ -184,8 +213,8 @@ def _with_final_newline(text: str) -> str:
 
 def _changed_blocks(dmp: diff_match_patch, old: str, new: str, deadline: float) -> Iterator[_Block]:
     """Runs of changed lines, found by diffing lines mapped to single characters."""
-    old_chars, new_chars, line_array = dmp.diff_linesToChars(old, new)
-    diffs = dmp.diff_main(old_chars, new_chars, False, deadline)
+    old_codes, new_codes, line_array = dmp.diff_linesToChars(old, new)
+    diffs = _anchored_diffs(dmp, old_codes, new_codes, deadline)
     dmp.diff_charsToLines(diffs, line_array)
     old_pos = new_pos = 0
     deleted: list[str] = []
@@ -203,6 +232,63 @@ def _changed_blocks(dmp: diff_match_patch, old: str, new: str, deadline: float) 
         new_pos += len(text) if op != dmp.DIFF_DELETE else 0
     if deleted or inserted:
         yield _block_ending_at(old_pos, new_pos, deleted, inserted)
+
+
+def _anchored_diffs(dmp: diff_match_patch, old_codes: str, new_codes: str,
+                    deadline: float) -> list[tuple[int, str]]:
+    """dmp diff of two code strings, first cut at codes found once in each and in the same order.
+
+    Myers' time grows with the square of the number of edits (about a second for 800 changed lines
+    in pure Python); anchoring on unique common items first, as patience diff does, leaves it only
+    the short stretches between anchors. Stretches with nothing in common skip Myers altogether.
+    """
+    diffs: list[tuple[int, str]] = []
+    old_from = new_from = 0
+    for old_at, new_at in [*_unique_common_anchors(old_codes, new_codes), (len(old_codes), len(new_codes))]:
+        old_gap, new_gap = old_codes[old_from:old_at], new_codes[new_from:new_at]
+        if set(old_gap).isdisjoint(new_gap):
+            diffs += [(dmp.DIFF_DELETE, old_gap), (dmp.DIFF_INSERT, new_gap)]
+        else:
+            diffs += dmp.diff_main(old_gap, new_gap, False, deadline)
+        diffs.append((dmp.DIFF_EQUAL, old_codes[old_at:old_at + 1]))
+        old_from, new_from = old_at + 1, new_at + 1
+    dmp.diff_cleanupMerge(diffs)  # joins the stretches; drops empty entries such as the sentinel's
+    return diffs
+
+
+def _unique_common_anchors(old_codes: str, new_codes: str) -> list[tuple[int, int]]:
+    """(old index, new index) of lines that occur once in each text: the longest run in the same order."""
+    old_once, new_once = _unique_positions(old_codes), _unique_positions(new_codes)
+    pairs = sorted((old_at, new_once[code]) for code, old_at in old_once.items() if code in new_once)
+    return _longest_increasing_run(pairs)
+
+
+def _unique_positions(codes: str) -> dict[str, int]:
+    """Where each character that occurs exactly once sits."""
+    counts = Counter(codes)
+    return {code: at for at, code in enumerate(codes) if counts[code] == 1}
+
+
+def _longest_increasing_run(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest subsequence of pairs (sorted by first item) whose second items increase."""
+    tail_values: list[int] = []  # tail_values[k]: smallest last second item of a run of length k + 1
+    tail_indexes: list[int] = []
+    previous = [-1] * len(pairs)
+    for index, (_, value) in enumerate(pairs):
+        length = bisect_left(tail_values, value)
+        previous[index] = tail_indexes[length - 1] if length else -1
+        if length == len(tail_values):
+            tail_values.append(value)
+            tail_indexes.append(index)
+        else:
+            tail_values[length] = value
+            tail_indexes[length] = index
+    run = []
+    index = tail_indexes[-1] if tail_indexes else -1
+    while index >= 0:
+        run.append(pairs[index])
+        index = previous[index]
+    return run[::-1]
 
 
 def _block_ending_at(old_end: int, new_end: int, deleted: list[str], inserted: list[str]) -> _Block:
@@ -234,7 +320,8 @@ def _block_chunks(dmp: diff_match_patch, block: _Block, deadline: float) -> list
         diffs = dmp.diff_main(block.old_text, block.new_text, False, deadline)
         dmp.diff_cleanupSemantic(diffs)
         return _normalized(_chunks_from_text_diffs(dmp, diffs))
-    diffs = dmp.diff_main(*encoded, False, deadline)
+    diffs = (_anchored_diffs(dmp, *encoded, deadline) if len(old_tokens) + len(new_tokens) > _ANCHOR_TOKENS
+             else dmp.diff_main(*encoded, False, deadline))
     # Semantic cleanup on tokens: a lone shared word or space between two edits joins the edit, so
     # "the quick brown" -> "a slow red" reads as one phrase replaced, not three words.
     dmp.diff_cleanupSemantic(diffs)
@@ -243,18 +330,18 @@ def _block_chunks(dmp: diff_match_patch, block: _Block, deadline: float) -> list
 
 
 def _encode_tokens(old_tokens: list[str], new_tokens: list[str]) -> tuple[str, str] | None:
-    """Each distinct token as one character (whitespace all the same one), like diff_linesToChars."""
+    """Each distinct token as one character (all whitespace as the same one), like diff_linesToChars."""
     codes: dict[str, str] = {}
 
     def encode(tokens: list[str]) -> str | None:
         out = []
         for token in tokens:
-            key = _WHITESPACE_CODE_KEY if token.isspace() else token
-            code = codes.get(key)
+            code = codes.get(token)
             if code is None:
-                if len(codes) >= 0x10FFFF:
+                if len(codes) >= 0x10FFFF - 2:
                     return None
-                code = codes[key] = chr(len(codes) + 1)  # skip "\x00", as dmp does
+                # "\x00" is skipped as dmp does; "\x01" is every whitespace token.
+                code = codes[token] = "\x01" if token.isspace() else chr(len(codes) + 2)
             out.append(code)
         return "".join(out)
 
@@ -286,8 +373,15 @@ def _equal_tokens(old_tokens: list[str], new_tokens: list[str]) -> Iterator[_Chu
     if old_text == "".join(new_tokens):
         yield old_text
         return
-    for old_token, new_token in zip(old_tokens, new_tokens):
-        yield old_token if old_token == new_token else _Change(old_token, new_token)
+    same: list[str] = []
+    for old_token, new_token in zip(old_tokens, new_tokens, strict=True):
+        if old_token == new_token:
+            same.append(old_token)
+            continue
+        yield "".join(same)
+        same = []
+        yield _Change(old_token, new_token)
+    yield "".join(same)
 
 
 def _chunks_from_text_diffs(dmp: diff_match_patch, diffs: list[tuple[int, str]]) -> Iterator[_Chunk]:
@@ -328,14 +422,15 @@ def _factored_common_tokens(chunks: list[_Chunk]) -> Iterator[_Chunk]:
         head = _common_prefix_length(deleted, inserted)
         tail = _common_prefix_length(deleted[head:][::-1], inserted[head:][::-1])
         yield "".join(deleted[:head])
-        yield _Change("".join(deleted[head:len(deleted) - tail]), "".join(inserted[head:len(inserted) - tail]))
+        yield _Change("".join(deleted[head:len(deleted) - tail]),
+                      "".join(inserted[head:len(inserted) - tail]))
         yield "".join(deleted[len(deleted) - tail:])
 
 
 def _common_prefix_length(a: list[str], b: list[str]) -> int:
     """How many leading items a and b share."""
     count = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         count += 1
@@ -343,32 +438,50 @@ def _common_prefix_length(a: list[str], b: list[str]) -> int:
 
 
 def _realigned_line_breaks(chunks: list[_Chunk]) -> list[_Chunk]:
-    """Pair a changed line with its first line, so the lines added after it stand alone.
+    r"""Pair a changed line with the first line of its replacement, so lines added after it stand alone.
 
-    Stripping common suffixes turns "a b\\n" -> "a c\\nNew line\\n" into -"b" +"c\\nNew line" ="\\n";
-    moving the change's first line break past the "=\\n" gives -"b" +"c" ="\\n" +"New line\\n".
+    Stripping common suffixes turns "a b.\n" -> "a c.\nNew line.\n" into -"b" +"c.\nNew line" =".\n":
+    the old line's ending is matched with the last new line. Rotating that ending to the first new
+    line gives -"b" +"c" =".\n" +"New line.\n", where the new line is a whole inserted line.
     """
-    chunks = list(chunks)  # the loop trims the unchanged text that follows a split change
+    chunks = list(chunks)  # the loop shortens the unchanged text that follows a rotated change
     out: list[_Chunk] = []
     for i, chunk in enumerate(chunks):
-        following = chunks[i + 1] if i + 1 < len(chunks) else None
-        if (isinstance(chunk, _Change) and isinstance(following, str) and following.startswith("\n")
-                and ("\n" in chunk.deleted or "\n" in chunk.inserted)):
-            deleted_head, deleted_tail = _split_at_first_line_break(chunk.deleted)
-            inserted_head, inserted_tail = _split_at_first_line_break(chunk.inserted)
-            out += [_Change(deleted_head, inserted_head), "\n", _Change(deleted_tail, inserted_tail)]
-            chunks[i + 1] = following[1:]  # its "\n" now sits between the two changes
-        else:
-            out.append(chunk)
+        following = chunks[i + 1] if i + 1 < len(chunks) else ""
+        if isinstance(chunk, _Change) and isinstance(following, str):
+            rotated = _rotated_to_first_line(chunk, following)
+            if rotated is not None:
+                first, line_end, rest = rotated
+                out += [first, line_end, rest]
+                chunks[i + 1] = following[len(line_end):]
+                continue
+        out.append(chunk)
     return _normalized(out)
 
 
-def _split_at_first_line_break(text: str) -> tuple[str, str]:
-    """("a", "b\\n") for "a\\nb": the part before the first line break, and the rest moved past one."""
+def _rotated_to_first_line(change: _Change, following: str) -> tuple[_Change, str, _Change] | None:
+    """(change on the first line, the unchanged line end, the rest) if the rotation applies, else None."""
+    if "\n" not in following or ("\n" not in change.deleted and "\n" not in change.inserted):
+        return None
+    line_end = following[:following.index("\n") + 1]  # e.g. ".\n": where the first line should end
+    deleted = _split_before_line_end(change.deleted, line_end[:-1])
+    inserted = _split_before_line_end(change.inserted, line_end[:-1])
+    if deleted is None or inserted is None:
+        return None
+    return _Change(deleted[0], inserted[0]), line_end, _Change(deleted[1], inserted[1])
+
+
+def _split_before_line_end(text: str, ending: str) -> tuple[str, str] | None:
+    r"""For "c.\nNew line" and ending ".": ("c", "New line.\n"), None if the first line lacks the ending.
+
+    Text without a line break stays whole: (text, "").
+    """
     if "\n" not in text:
         return text, ""
-    head, rest = text.split("\n", 1)
-    return head, rest + "\n"
+    first, rest = text.split("\n", 1)
+    if not first.endswith(ending):
+        return None
+    return first[:len(first) - len(ending)], rest + ending + "\n"
 
 
 # --- pass 3: pieces, then hunks ----------------------------------------------------------------
@@ -428,7 +541,7 @@ def _cut_lines(text: str, pos: int, full_text: str) -> tuple[list[tuple[str, boo
     head: list[tuple[str, bool]] = []
     whole: list[tuple[str, bool]] = []
     tail: list[tuple[str, bool]] = []
-    for line in re.findall(r"[^\n]*\n|[^\n]+", text):
+    for line in _LINE.findall(text):
         at_line_start = pos == 0 or full_text[pos - 1] == "\n"
         if at_line_start and line.endswith("\n"):
             whole.append((line, True))
@@ -493,9 +606,9 @@ def _left_reach(pieces: list[_Piece], start: int, old: str, new: str) -> int:
         return 0
     old_pos, new_pos = pieces[start].old_pos, pieces[start].new_pos
     limit = len(pieces[start - 1].text)
-    for reach in range(limit):
-        if _is_break(old, old_pos - reach) and _is_break(new, new_pos - reach):
-            return reach
+    for at in reversed(_break_candidates(old, old_pos - limit + 1, old_pos)):
+        if _is_break(old, at) and _is_break(new, new_pos - old_pos + at):
+            return old_pos - at
     return limit
 
 
@@ -505,10 +618,23 @@ def _right_reach(pieces: list[_Piece], end: int, old: str, new: str) -> int:
         return 0
     old_pos, new_pos = pieces[end].old_pos, pieces[end].new_pos
     limit = len(pieces[end].text)
-    for reach in range(limit):
-        if _is_break(old, old_pos + reach) and _is_break(new, new_pos + reach):
-            return reach
+    for at in _break_candidates(old, old_pos, old_pos + limit - 1):
+        if _is_break(old, at) and _is_break(new, new_pos - old_pos + at):
+            return at - old_pos
     return limit
+
+
+def _break_candidates(text: str, low: int, high: int) -> list[int]:
+    """Sorted positions in [low, high] that may be sentence breaks: every break is among them.
+
+    Calling _is_break on every position costs seconds on large rewrites; a regex finds the few
+    places worth asking about. Near the ends, where a break can depend on characters outside the
+    range (an edit, which differs between the texts), every position is a candidate.
+    """
+    found = {*range(low, min(low + 4, high + 1)), *range(max(low, high - 3), high + 1)}
+    for match in _BREAK_CANDIDATE.finditer(text, low, high + 1):
+        found.update((match.start(), match.end(), match.end("stop")))
+    return sorted(at for at in found if low <= at <= high)
 
 
 def _is_break(text: str, pos: int) -> bool:
@@ -620,9 +746,9 @@ def _without_last_char(segments: list[tuple[str, str]], side: str, other: str) -
     for i in range(len(segments) - 1, -1, -1):
         op, text = segments[i]
         if op == side:
-            return segments[:i] + [(op, text[:-1])] + segments[i + 1:]
+            return [*segments[:i], (op, text[:-1]), *segments[i + 1:]]
         if op == EQUAL:
-            return segments[:i] + [(EQUAL, text[:-1]), (other, text[-1])] + segments[i + 1:]
+            return [*segments[:i], (EQUAL, text[:-1]), (other, text[-1]), *segments[i + 1:]]
     return segments
 
 
@@ -649,11 +775,12 @@ def _hunks(spans: list[_Span], old: str, new: str, context_chars: int) -> Iterat
     """Spans as Hunks, with line numbers and the unchanged text around them."""
     old_lines, new_lines = _LineCounter(old), _LineCounter(new)
     texts = [(span.side(DELETE), span.side(INSERT)) for span in spans]
-    for i, (span, (old_text, new_text)) in enumerate(zip(spans, texts)):
+    for i, (span, (old_text, new_text)) in enumerate(zip(spans, texts, strict=True)):
         # A pure deletion has nothing in the new text to stand next to: take its context from the old.
         use_old = not new_text
-        text, start, length = (old, span.old_start, len(old_text)) if use_old else (new, span.new_start,
-                                                                                     len(new_text))
+        text = old if use_old else new
+        start = span.old_start if use_old else span.new_start
+        stop = start + len(old_text if use_old else new_text)
         floor = _end_on_side(spans[i - 1], texts[i - 1], use_old) if i > 0 else 0
         ceiling = _start_on_side(spans[i + 1], use_old) if i + 1 < len(spans) else len(text)
         yield Hunk(
@@ -661,7 +788,7 @@ def _hunks(spans: list[_Span], old: str, new: str, context_chars: int) -> Iterat
             old_start=span.old_start, new_start=span.new_start,
             old_line=old_lines.line_at(span.old_start), new_line=new_lines.line_at(span.new_start),
             context_before=_context_before(text, start, floor, context_chars),
-            context_after=_context_after(text, start + length, ceiling, context_chars),
+            context_after=_context_after(text, stop, ceiling, context_chars),
             segments=span.segments,
         )
 
@@ -680,7 +807,7 @@ def _context_before(text: str, start: int, floor: int, size: int) -> str:
     """Up to size characters before start (not before floor), not beginning mid-word."""
     begin = max(floor, start - size)
     if begin > floor and _inside_word(text, begin):
-        space = re.compile(r"\s").search(text, begin, start)
+        space = _WHITESPACE.search(text, begin, start)
         begin = space.end() if space else begin
     return text[begin:start]
 

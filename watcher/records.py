@@ -41,4 +41,10 @@ def change_record(store: Store, row: dict[str, Any]) -> dict[str, Any]:
         "stats": {"chars_added": row["chars_added"], "chars_removed": row["chars_removed"],
                   "hunks": row["hunk_count"]},
         "hunks": json.loads(row["hunks"]),
+        "material": bool(row["material"]) if row["material"] is not None else None,
+        "severity": row["severity"],
+        "reasons": json.loads(row["reasons"]),
+        "same_label_reupload": bool(row["same_label_reupload"]),
+        "explanation": json.loads(row["explanation"]) if row["explanation"] else None,
+        "details": json.loads(row["details"]) if row["details"] else None,
     }

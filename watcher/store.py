@@ -114,6 +114,30 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     """)
 
 
+@migrations()
+def m002_classification(db: sqlite_utils.Database) -> None:
+    """Outcome-3 classification of changes, discovered sources, and links of index pages."""
+    db.executescript("""
+    ALTER TABLE changes ADD COLUMN material INTEGER;          -- 1 when any hunk is material
+    ALTER TABLE changes ADD COLUMN severity TEXT;             -- info | low | medium | high
+    ALTER TABLE changes ADD COLUMN reasons TEXT NOT NULL DEFAULT '[]';       -- JSON list of strings
+    ALTER TABLE changes ADD COLUMN same_label_reupload INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE changes ADD COLUMN explanation TEXT;          -- JSON {status, reason_given, evidence}
+    ALTER TABLE changes ADD COLUMN settled_at TEXT;           -- when the verdict stopped being pending
+    ALTER TABLE changes ADD COLUMN details TEXT;              -- JSON: links added/removed/repointed, parent
+    CREATE TABLE discovered (
+        id TEXT PRIMARY KEY,           -- source id given to the discovered document
+        parent_id TEXT NOT NULL REFERENCES sources(id),
+        url TEXT NOT NULL,
+        title TEXT NOT NULL,           -- anchor text of the link
+        kind TEXT NOT NULL,
+        discovered_at TEXT NOT NULL,
+        change_id INTEGER REFERENCES changes(id)
+    );
+    CREATE UNIQUE INDEX discovered_url ON discovered(parent_id, url);
+    """)
+
+
 def iso(moment: datetime) -> str:
     """A UTC timestamp as ISO 8601 with seconds and a Z."""
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -257,8 +281,7 @@ class Store:
 
     def add_change(self, row: dict[str, Any]) -> int:
         """Insert a change record; return its id."""
-        row = {**row, "hunks": json.dumps(row.get("hunks", []), ensure_ascii=False)}
-        return int(self.db["changes"].insert(row).last_pk)
+        return int(self.db["changes"].insert(encode_change(row)).last_pk)
 
     # ---- reading history --------------------------------------------------------------------------
 
@@ -310,7 +333,7 @@ class Store:
     def failing_streak(self, source_id: str) -> dict[str, Any] | None:
         """The run of failed fetches since the last good one: first and last time, count, last status."""
         rows = self.db.execute(
-            "SELECT started_at, status FROM fetches WHERE source_id = ? AND outcome IN ('error', 'bad_content') "
+            "SELECT started_at, status FROM fetches WHERE source_id = ? AND outcome IN ('error', 'bad_content', 'quarantined') "
             "AND id > COALESCE((SELECT MAX(id) FROM fetches WHERE source_id = ? AND outcome IN "
             "('new_version', 'unchanged', 'not_modified', 'gone')), 0) ORDER BY id", [source_id, source_id],
         ).fetchall()
@@ -334,9 +357,44 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         return list(self.db.query(sql, params))
 
+    def account_changes(self, source_ids: tuple[str, ...], start: str, end: str) -> list[dict[str, Any]]:
+        """Modifications of the given (explained_by) sources detected between start and end."""
+        if not source_ids:
+            return []
+        marks = ", ".join("?" for _ in source_ids)
+        return list(self.db.query(
+            f"SELECT * FROM changes WHERE source_id IN ({marks}) AND kind IN ('modified', 'restored') "
+            "AND detected_at >= ? AND detected_at <= ? ORDER BY detected_at, id", [*source_ids, start, end]))
+
+    def latest_texts(self, org: str, kind: str, exclude: str) -> list[str]:
+        """The latest text of every other source of an organisation with this kind."""
+        rows = self.db.execute(
+            "SELECT v.text_sha256 FROM versions v JOIN sources s ON s.id = v.source_id WHERE s.org = ? AND "
+            "s.kind = ? AND s.id != ? AND v.number = (SELECT MAX(number) FROM versions WHERE source_id = s.id)",
+            [org, kind, exclude]).fetchall()
+        return [self.read_blob(row[0]).decode("utf-8") for row in rows]
+
+    def pending_changes(self) -> list[dict[str, Any]]:
+        """Changes whose explanation verdict is not settled yet."""
+        return list(self.db.query("SELECT * FROM changes WHERE explanation IS NOT NULL AND settled_at IS NULL "
+                                  "ORDER BY id"))
+
+    def update_change(self, change_id: int, values: dict[str, Any]) -> None:
+        """Overwrite some columns of a change (re-evaluation of its verdict)."""
+        self.db["changes"].update(change_id, encode_change(values))
+
     def iter_sources(self) -> Iterator[dict[str, Any]]:
         """Every source row."""
         yield from self.db.query("SELECT * FROM sources ORDER BY id")
+
+
+_JSON_COLUMNS = ("hunks", "reasons", "explanation", "details")
+
+
+def encode_change(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON-encode the structured columns of a change row."""
+    return {k: (json.dumps(v, ensure_ascii=False) if k in _JSON_COLUMNS and v is not None else v)
+            for k, v in row.items()}
 
 
 def _fsync_dir(path: Path) -> None:

@@ -13,6 +13,16 @@ The pipeline, and why each step exists:
 3. `normalize_pages` removes page numbers and running headers/footers, joins hyphenated words, merges
    hard-wrapped lines into one block per line, and finally applies `clean_text`, so that the same text
    exported with other metadata, fonts or line widths gives the same output.
+
+Line merging (`merge_lines`, `starts_new_block`): a new block starts at a gap marker (blank line), at a
+list marker ("-", "*", "1.", "1)", "(a)", "iv."), and after a line clearly shorter than the document's
+typical line (under 75 % of the 90th-percentile length) when that line ends a sentence (. ! ? : ;) or
+the next line starts with anything but a lower-case letter (headings, table rows, short list items).
+At a page break, a finished sentence followed by a capital also starts a block (`join_pages`).
+Hyphenation (`should_drop_hyphen`): "safe-" + "guards" joins to "safeguards" unless the next line
+starts with a capital, the document uses the hyphenated form elsewhere, the first part is itself
+hyphenated or is a usual compound head (well-, self-, non-, ...), or the document's other line-end
+hyphens show it does not hyphenate words at all (word processors and browsers do not by default).
 """
 
 from __future__ import annotations
@@ -496,7 +506,7 @@ def is_page_number(line: str) -> bool:
 
 def remove_page_numbers(pages: list[Page]) -> list[Page]:
     """Drop page-number lines found near the top or bottom of each page."""
-    return [_drop_in_zone(page, PAGE_NUMBER_ZONE, lambda line: is_page_number(line)) for page in pages]
+    return [_drop_in_zone(page, PAGE_NUMBER_ZONE, is_page_number) for page in pages]
 
 
 def running_line_key(line: str) -> str:

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Replay a labelled corpus of real framework versions through watcher and score it (issue 3, part 9).
+
+    .venv/bin/python bench/eval_corpus.py [DIR] [--format html|pdf|both] [--keep DIR] [--only PROVIDER_DOC]
+                                          [--json FILE] [--jobs N] [--seed S] [--watcher CMD]
+
+DIR is a folder laid out like ../shared/corpus (default: ../shared/corpus next to the repository, or
+$EVAL_CORPUS). Every document stream is served from a local HTTP server, version by version, as HTML
+and as PDF, with the provider's revision accounts accumulating on an updates page; `watcher check --at`
+runs after each step; the changes are scored against the corpus labels. The corpus is read at run
+time and nothing of it is written into the project. See bench/eval/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from eval import replay as replay_module  # noqa: E402
+from eval.layout import CorpusError, load_corpus  # noqa: E402
+from eval.render import blocks  # noqa: E402
+from eval.replay import FORMATS, StreamRun, parse_time, replay  # noqa: E402
+from eval.report import format_section, summary, verdicts  # noqa: E402
+from eval.score import fidelity, score_format, tokens  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = Path(os.environ.get("EVAL_CORPUS") or REPO.parent / "shared" / "corpus")
+
+
+def _version_at(run: StreamRun, at: str) -> int | None:
+    moment = parse_time(at)
+    seen = [v for v in run.versions if parse_time(v["first_seen_at"]) <= moment]
+    return max((int(v["version"]) for v in seen), default=None)
+
+
+def text_checks(corpus, runs: list[StreamRun]) -> dict[str, dict]:
+    """Per format: how faithfully the served text reached watcher; and HTML vs PDF agreement."""
+    out: dict[str, dict] = {}
+    served: dict[tuple[str, str], str] = {}
+    step_texts: dict[tuple[str, str, str], str] = {}
+    for run in runs:
+        stream = corpus.stream(run.stream)
+        if stream is None or run.error:
+            continue
+        ratios: list[tuple[float, str, list]] = []
+        for step in run.steps:
+            if step.kind not in ("version", "reupload"):
+                continue
+            number = _version_at(run, step.at)
+            text = run.texts.get(number) if number is not None else None
+            if text is None:
+                continue
+            version = next(v for v in stream.versions if v.label == step.label)
+            key = (stream.key, step.label)
+            if key not in served:
+                served[key] = "\n".join(b.text for b in blocks(version.read()))
+            ratio, examples = fidelity(served[key], text)
+            ratios.append((ratio, f"{stream.key} {step.label}", examples))
+            step_texts[(run.fmt, stream.key, step.label)] = text
+        entry = out.setdefault(run.fmt, {"ratios": []})
+        entry["ratios"] += ratios
+    for fmt, entry in out.items():
+        ratios = entry.pop("ratios")
+        if ratios:
+            worst = min(ratios, key=lambda r: r[0])
+            entry.update({"mean": statistics.mean(r[0] for r in ratios), "min": worst[0], "worst": worst[1],
+                          "worst_examples": worst[2],
+                          "per_version": {name: round(ratio, 4) for ratio, name, _ in ratios}})
+    pairs = []
+    for (fmt, key, label), text in step_texts.items():
+        if fmt != "html" or ("pdf", key, label) not in step_texts:
+            continue
+        other = step_texts[("pdf", key, label)]
+        ratio, examples = fidelity(text, other)
+        pairs.append({"version": f"{key} {label}", "similarity": round(ratio, 4),
+                      "html_words": len(tokens(text)), "pdf_words": len(tokens(other)), "examples": examples[:5]})
+    if pairs:
+        out["html_vs_pdf"] = {"mean": statistics.mean(p["similarity"] for p in pairs),
+                              "versions": sorted(pairs, key=lambda p: p["similarity"])}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS,
+                        help=f"corpus directory (default {DEFAULT_CORPUS})")
+    parser.add_argument("--format", choices=("html", "pdf", "both"), default="both")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep each replay's data folder (sources.toml, watcher.db, snapshots) under DIR")
+    parser.add_argument("--only", action="append", default=[], metavar="PROVIDER_DOC",
+                        help="replay only this stream, e.g. google-deepmind_fsf (repeatable)")
+    parser.add_argument("--json", type=Path, default=None, metavar="FILE",
+                        help="also write every number (and per-step details) as JSON to FILE ('-': stdout)")
+    parser.add_argument("--jobs", type=int, default=max(1, os.cpu_count() or 1),
+                        help="replays run at once (default: CPU count)")
+    parser.add_argument("--seed", default="0", help="seed of the site noise (default 0)")
+    parser.add_argument("--watcher", default=None,
+                        help="watcher command to run (default: the `watcher` next to this Python)")
+    parser.add_argument("--no-reupload-accounts", action="store_true",
+                        help="do not post the corpus's re-upload accounts on the updates page")
+    args = parser.parse_args(argv)
+
+    try:
+        corpus = load_corpus(args.corpus)
+    except CorpusError as e:
+        print(f"eval_corpus: {e}", file=sys.stderr)
+        return 2
+    if args.watcher:
+        command = shlex.split(args.watcher)
+        replay_module.watcher_command = lambda: command
+    probe = replay_module._run([*replay_module.watcher_command(), "--version"], timeout=60)
+    if probe.returncode != 0:
+        print(f"eval_corpus: `{' '.join(replay_module.watcher_command())} --version` failed; is watcher "
+              f"installed and importable?\n{probe.stderr.strip()[-1500:]}", file=sys.stderr)
+        return 2
+    streams = corpus.streams
+    if args.only:
+        streams = [s for s in streams if s.key in args.only]
+        unknown = set(args.only) - {s.key for s in streams}
+        if unknown:
+            print(f"eval_corpus: no stream {', '.join(sorted(unknown))}; streams are: "
+                  f"{', '.join(s.key for s in corpus.streams)}", file=sys.stderr)
+            return 2
+    formats = FORMATS if args.format == "both" else (args.format,)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+
+    started = time.perf_counter()
+    # Longest streams first so the pool finishes together.
+    tasks = sorted(((s, f) for s in streams for f in formats),
+                   key=lambda t: -sum(v.path.stat().st_size for v in t[0].versions) * (3 if t[1] == "pdf" else 1))
+    print(f"replaying {len(streams)} streams x {len(formats)} formats from {corpus.root} "
+          f"({args.jobs} at a time) ...", file=sys.stderr)
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(replay, s, f, keep=args.keep, seed=args.seed,
+                               with_reupload_accounts=not args.no_reupload_accounts) for s, f in tasks]
+        runs = []
+        for future in futures:
+            run = future.result()
+            runs.append(run)
+            print(f"  {run.stream} [{run.fmt}] {len(run.steps)} checks, {len(run.changes)} changes, "
+                  f"{run.seconds:.1f} s{'  ERROR ' + run.error[:200] if run.error else ''}", file=sys.stderr)
+    replay_seconds = time.perf_counter() - started
+    scores = [score_format(corpus, runs, fmt) for fmt in formats]
+    checks = text_checks(corpus, runs)
+    for score in scores:
+        score["fidelity"] = checks.get(score["format"])
+    total = time.perf_counter() - started
+    extra = []
+    if "html_vs_pdf" in checks:
+        hv = checks["html_vs_pdf"]
+        worst = hv["versions"][0]
+        extra.append(f"HTML vs PDF normalized text, token similarity: mean {hv['mean']:.3f}, lowest "
+                     f"{worst['similarity']:.3f} ({worst['version']})")
+    extra.append(f"replay {replay_seconds:.0f} s, scoring {total - replay_seconds:.0f} s; "
+                 f"{sum(len(r.steps) for r in runs)} watcher checks")
+
+    report = "\n\n".join([*(format_section(s) for s in scores), summary(scores, total, extra)])
+    if args.json is None or str(args.json) != "-":
+        print(report)
+    if args.json is not None:
+        raw = {"corpus": str(corpus.root), "formats": list(formats), "seconds": round(total, 1),
+               "scores": scores, "verdicts": {s["format"]: verdicts(s) for s in scores},
+               "text_checks": checks,
+               "runs": [{"stream": r.stream, "format": r.fmt, "error": r.error, "seconds": round(r.seconds, 2),
+                         "data_dir": r.data_dir,
+                         "steps": [vars(s) for s in r.steps],
+                         "changes": [{k: v for k, v in c.items() if k != "hunks"} | {"hunk_count": len(c.get("hunks") or [])}
+                                     for c in r.changes + r.updates_changes]} for r in runs]}
+        text = json.dumps(raw, indent=2, ensure_ascii=False, default=str)
+        if str(args.json) == "-":
+            print(text)
+        else:
+            args.json.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
