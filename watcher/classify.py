@@ -7,7 +7,8 @@ A pure "Decider": no I/O except reading the packaged vocabulary (watcher/data/ta
                    in the other version)                                  -> material = False, stop;
     2. tags        I-VIII (Frontier AI Safety Commitments) and X (meta) from the taxonomy patterns, on the
                    hunk's old and new text and its section heading;
-    3. direction   version label, date, link or title only -> X, neutral;  changelog section -> neutral;
+    3. direction   version label, date, link or title only -> X (X-version, X-link, X-rename), neutral;
+                   a hunk in the changelog section -> X (X-changelog), neutral;
                    pure deletion  -> each sentence is looked up in the new text (a move), the companion
                                      documents (relocate) and the new text's recommendations (relocate);
                                      what is gone and carries a commitment -> remove;
@@ -143,17 +144,15 @@ def _required_items(source: str) -> Iterator[tuple[str, ...]]:
         if end <= index:
             return  # unbalanced: give up on the rest
         required = source[end:end + 1] not in ("?", "*", "{")
-        single = literals is not None and len(literals) == 1 and len(literals[0]) == 1
-        if single and required and _LITERAL_CHAR.fullmatch(literals[0]):
+        if required and literals is not None and len(literals) == 1 and _LITERAL_CHAR.fullmatch(literals[0]):
             run += literals[0]
         else:
             if len(run) >= 3:
                 yield (run.lower(),)
             run = ""
-            if required and literals and len(literals) > 1 and all(
-                    len(a) >= 2 and _LITERAL_RUN.fullmatch(a) for a in literals):
-                yield tuple(a.lower() for a in literals)
-            elif required and literals and all(len(a) == 1 for a in literals) and len(literals) > 1:
+            if required and literals is not None and len(literals) > 1 and (
+                    all(len(a) >= 2 and _LITERAL_RUN.fullmatch(a) for a in literals)  # (pause|halt)
+                    or all(len(a) == 1 for a in literals)):  # [<≤]
                 yield tuple(a.lower() for a in literals)
         index = end
         while index < len(source) and source[index] in "?*+":  # skip the quantifier
@@ -285,7 +284,7 @@ class HunkVerdict:
     material: bool
     kind: str  # "editorial" or "material"
     editorial_reason: str | None  # one of EDITORIAL_REASONS when editorial
-    tags: tuple[str, ...]  # "I".."VIII", "X", sub-tags like "I-ext"
+    tags: tuple[str, ...]  # "I".."VIII", "X"; sub-tags: I-ext, X-version, X-changelog, X-link, X-rename
     direction: str | None  # one of DIRECTIONS; None when editorial
     section: str | None  # nearest heading above the hunk (new text; old text for deletions)
     reasons: tuple[str, ...]  # the rule firings, readable
@@ -371,7 +370,7 @@ def _signals_from(table: Mapping[str, Any]) -> Signals:
 
 # --- canonical text: the keys that decide "editorial" --------------------------------------------
 
-_WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+|[%$€£<>=+×^≤≥&]")
+_WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+|[%$€£<>=+^≤≥&\u00d7]")
 _HAS_WORD = re.compile(r"[^\W_]")
 
 # British -> American spelling, as rules over one lower-case word (order matters: first match wins).
@@ -405,12 +404,15 @@ def _spelling_key(word: str) -> str:
     return word
 
 
-_MORE_GLYPHS = str.maketrans({"×": "x", "⁄": "/", "∕": "/"})
+# Beyond clean_text: the multiplication sign ("3\u00d7 compute"), fraction slashes, invisible characters.
+_MORE_GLYPHS = str.maketrans({"\u00d7": "x", "\u2044": "/", "\u2215": "/",
+                              **dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff", None)})
 
 
 def _typography_key(text: str) -> str:
     """Text with glyphs, quotes, dashes, case and whitespace unified."""
-    return " ".join(unicodedata.normalize("NFKC", clean_text(text)).translate(_MORE_GLYPHS).casefold().split())
+    folded = unicodedata.normalize("NFKC", clean_text(text)).translate(_MORE_GLYPHS).casefold()
+    return " ".join(folded.split())
 
 
 def _words(text: str) -> list[str]:
@@ -504,6 +506,11 @@ class _DocIndex:
         i = bisect_right(self.heading_starts, pos) - 1
         return self.headings[i] if i >= 0 else None
 
+    def headings_above(self, pos: int, limit: int = 4) -> list[str]:
+        """Up to limit headings starting at or before pos, nearest first."""
+        i = bisect_right(self.heading_starts, pos)
+        return list(reversed(self.headings[max(0, i - limit):i]))
+
     def best_match(self, tokens: Sequence[str], threshold: float) -> tuple[float, _Sentence] | None:
         """The most similar sentence (Dice over token sets) if at least threshold."""
         query = frozenset(tokens)
@@ -589,7 +596,7 @@ def _verdict(hunk: Hunk, context: _Context) -> HunkVerdict:
     section = _section_of(hunk, context)
     tags = context.taxonomy.tags_of("\n".join((hunk.old_text, hunk.new_text, section or "")))
     reason = _editorial_reason(hunk, section, context)
-    judgement = _Judgement(None, (), reason) if reason else _judge(hunk, section, context)
+    judgement = _Judgement(None, (), reason) if reason else _judge(hunk, context)
     if judgement.editorial_reason:
         why = judgement.reasons or (f"editorial: {judgement.editorial_reason}",)
         return HunkVerdict(False, "editorial", judgement.editorial_reason, tags, None, section, why)
@@ -609,9 +616,14 @@ def _is_insertion(hunk: Hunk) -> bool:
 
 def _section_of(hunk: Hunk, context: _Context) -> str | None:
     """Nearest heading above the hunk in the new text (in the old text for deletions)."""
+    return next(iter(_headings_above(hunk, context)), None)
+
+
+def _headings_above(hunk: Hunk, context: _Context) -> list[str]:
+    """The headings above the hunk, nearest first (new text; old text for deletions)."""
     if _is_deletion(hunk):
-        return context.old.heading_at(hunk.old_start + _leading_space(hunk.old_text))
-    return context.new.heading_at(hunk.new_start + _leading_space(hunk.new_text))
+        return context.old.headings_above(hunk.old_start + _leading_space(hunk.old_text))
+    return context.new.headings_above(hunk.new_start + _leading_space(hunk.new_text))
 
 
 def _leading_space(text: str) -> int:
@@ -680,8 +692,8 @@ def _differs_only_in_spelling(hunk: Hunk, section: str | None, context: _Context
 
 
 # Footnote marks: glued to a word ("misuse13", "risk.4") or opening a footnote line ("13 See ...").
-_FOOTNOTE_MARK = re.compile(r"(?<=[a-z]{3})\d{1,3}\b|(?<=[a-z][.,;:)\"'])\d{1,3}\b|^\s*\d{1,3}(?=\s+[A-Z])",
-                            re.MULTILINE)
+_FOOTNOTE_MARK = re.compile(r"(?:(?<=[a-z]{3})|(?<=[a-z][.,;:)\"']))\d{1,3}\b(?!\s*(?:%|x\b|percent))"
+                            r"|^\s*\d{1,3}(?=\s+[A-Z])", re.MULTILINE)
 
 
 def _differs_only_in_numbering(hunk: Hunk, section: str | None, context: _Context) -> bool:
@@ -771,7 +783,7 @@ def _found_unchanged(canon: str, own: _DocIndex, other: _DocIndex) -> bool:
     return other.count(canon) >= own.count(canon)
 
 
-_EditorialCheck = Callable[[Hunk, "str | None", _Context], bool]
+_EditorialCheck = Callable[[Hunk, str | None, _Context], bool]
 
 # (reason, check): the first check that holds names the hunk editorial. Order: cheapest and surest first.
 _EDITORIAL_CHECKS: tuple[tuple[str, _EditorialCheck], ...] = (
@@ -820,12 +832,14 @@ _CHANGELOG = re.compile(r"change ?log|version history|revision history|updates a
 _SUSPENSION_CLAUSES = ("competitor", "may-adjust", "exemption", "at-our-discretion")
 
 
-def _judge(hunk: Hunk, section: str | None, context: _Context) -> _Judgement:
+def _judge(hunk: Hunk, context: _Context) -> _Judgement:
     """Direction and reasons of a material hunk (or a late editorial reason for moved passages)."""
     if meta := _meta_change(hunk):
-        return _Judgement("neutral", (meta,), tags=("X",))
-    if section and _CHANGELOG.search(section):
-        return _Judgement("neutral", (f"changelog entry changed (section '{section}')",), tags=("X",))
+        reason, sub_tag = meta
+        return _Judgement("neutral", (reason,), tags=("X", sub_tag))
+    if changelog := _changelog_heading(hunk, context):
+        return _Judgement("neutral", (f"changelog entry changed (section '{changelog}')",),
+                          tags=("X", "X-changelog"))
     old_sentences, new_sentences = _passage_sentences(hunk.old_text), _passage_sentences(hunk.new_text)
     dropped, added = _unpaired(old_sentences, new_sentences), _unpaired(new_sentences, old_sentences)
     # Whole sentences removed (or added) around unchanged ones are judged like pure deletions (insertions).
@@ -835,6 +849,16 @@ def _judge(hunk: Hunk, section: str | None, context: _Context) -> _Judgement:
         return _judge_insertion(added, context)
     return _direction_of(_signals(hunk.old_text, hunk.new_text, context.taxonomy.signals)
                          + _dropped_sentences(old_sentences, new_sentences, context))
+
+
+def _changelog_heading(hunk: Hunk, context: _Context) -> str | None:
+    """The changelog heading the hunk sits under, looking past dated or versioned entry headings."""
+    for heading in _headings_above(hunk, context):
+        if _CHANGELOG.search(heading):
+            return heading
+        if not (_DATE.search(heading) or _VERSION_LABEL.search(heading)) or len(heading.split()) > 10:
+            return None
+    return None
 
 
 def _unpaired(sentences: Sequence[str], others: Sequence[str]) -> list[str]:
@@ -858,8 +882,10 @@ class _Signal:
     reason: str
 
 
-def _direction_of(signals: Sequence[_Signal], default: str = "neutral",
-                  notes: Sequence[str] = ()) -> _Judgement:
+_NO_SIGNAL = ("material change without a direction signal",)
+
+
+def _direction_of(signals: Sequence[_Signal], notes: Sequence[str] = ()) -> _Judgement:
     """Relocate beats weaken beats strengthen; both weaken and strengthen -> weaken (codebook 4, 11.3)."""
     reasons = [*notes, *(signal.reason for signal in signals)]
     directions = {signal.direction for signal in signals}
@@ -868,7 +894,7 @@ def _direction_of(signals: Sequence[_Signal], default: str = "neutral",
     for direction in ("relocate", "weaken", "strengthen"):
         if direction in directions:
             return _Judgement(direction, tuple(dict.fromkeys(reasons)))
-    return _Judgement(default, tuple(dict.fromkeys(reasons)) or ("material change without a direction signal",))
+    return _Judgement("neutral", tuple(dict.fromkeys(reasons)) or _NO_SIGNAL)
 
 
 # --- meta changes (X) ---
@@ -885,19 +911,19 @@ _META_CUE = re.compile(r"\b(?:version|v\d|updated|effective|published|revised|re
 _BARE_NUMBER = re.compile(r"\b\d+(?:\.\d+)*\b")
 
 
-def _meta_change(hunk: Hunk) -> str | None:
-    """What meta element changed, when the hunk changes only a version label, a date, a link or the title."""
+def _meta_change(hunk: Hunk) -> tuple[str, str] | None:
+    """(reason, X sub-tag) when the hunk changes only a version label, a date, a link or the title."""
     old, new = hunk.old_text, hunk.new_text
     if _masked(old, _URL) == _masked(new, _URL) and _URL.search(old + new):
-        return "link changed (X)"
+        return "link changed (X)", "X-link"
     meta_line = bool(_META_CUE.search(old + new)) and max(len(old.split()), len(new.split())) <= 12
     masks = (_URL, _DATE, _VERSION_LABEL, *((_BARE_NUMBER,) if meta_line else ()))
     old_masked, new_masked = _masked(old, *masks), _masked(new, *masks)
     standalone = len(_words(old_masked)) <= 3 and len(_words(new_masked)) <= 3
     if old_masked == new_masked and (meta_line or standalone) and (old.strip() and new.strip()):
-        return "version label or date changed (X)"
+        return "version label or date changed (X)", "X-version"
     if hunk.old_line == 1 and hunk.new_line == 1 and _is_title_line(old) and _is_title_line(new):
-        return "document title changed (X)"
+        return "document title changed (X)", "X-rename"
     return None
 
 
@@ -1034,7 +1060,8 @@ def _moved_pair_signals(fates: Sequence[_Fate], signals: Signals, *, deleted: bo
     for fate in fates:
         if fate.where == "moved" and fate.counterpart is not None:
             old, new = (fate.sentence, fate.counterpart) if deleted else (fate.counterpart, fate.sentence)
-            out += [_Signal(s.direction, f"moved and edited: {s.reason}") for s in _signals(old, new, signals)]
+            out += [_Signal(s.direction, f"moved and edited: {s.reason}")
+                    for s in _signals(old, new, signals)]
     return out
 
 
@@ -1151,7 +1178,7 @@ def _escape_clause_signals(old: str, new: str, signals: Signals) -> Iterator[_Si
     if not _mentioned(signals.escape_clauses, old, new):
         return
     for _label, pattern in signals.escape_clauses:
-        added, removed = _added_and_removed(pattern, old, new)
+        added, removed = _label_added_and_removed(pattern, old, new)
         if added:
             yield _Signal("weaken", f"escape clause added: '{added[0]}'")
         elif removed:
@@ -1165,7 +1192,7 @@ def _named_party_signals(old: str, new: str, signals: Signals) -> Iterator[_Sign
     if not _mentioned(parties, old, new):
         return
     for _label, pattern in parties:
-        added, removed = _added_and_removed(pattern, old, new)
+        added, removed = _label_added_and_removed(pattern, old, new)
         if removed:
             replaced = f" (replaced by generic '{generic[0]}')" if generic else ""
             yield _Signal("weaken", f"named party removed: '{removed[0]}'{replaced}")
@@ -1207,7 +1234,7 @@ def _risk_domain_signals(old: str, new: str, signals: Signals) -> Iterator[_Sign
     if not _mentioned(signals.risk_domains, old, new):
         return
     for label, pattern in signals.risk_domains:
-        added, removed = _added_and_removed(pattern, old, new)
+        added, removed = _label_added_and_removed(pattern, old, new)
         if removed:
             yield _Signal("weaken", f"risk domain removed: '{label}'")
         elif added:
@@ -1223,7 +1250,7 @@ def _recommendation_signals(old: str, new: str, signals: Signals) -> Iterator[_S
         yield _Signal("relocate", f"commitment turned into an industry recommendation: '{added[0]}'")
 
 
-def _added_and_removed(pattern: re.Pattern[str], old: str, new: str) -> tuple[list[str], list[str]]:
+def _added_and_removed(pattern: _Matcher, old: str, new: str) -> tuple[list[str], list[str]]:
     """Matches of pattern found more often in new (added) and more often in old (removed), as shown."""
     old_found, old_shown = _matches(pattern, old)
     new_found, new_shown = _matches(pattern, new)
@@ -1231,7 +1258,18 @@ def _added_and_removed(pattern: re.Pattern[str], old: str, new: str) -> tuple[li
             [old_shown[key] for key in old_found - new_found])
 
 
-def _matches(pattern: re.Pattern[str], text: str) -> tuple[Counter[str], dict[str, str]]:
+def _label_added_and_removed(pattern: _Matcher, old: str, new: str) -> tuple[list[str], list[str]]:
+    """Like _added_and_removed, but counting every wording of one label as the same thing.
+
+    "AI Safety Institute" -> "AISI" is a rename, not a removal: only a change in how often the label
+    occurs counts, and the reason quotes a wording that differs.
+    """
+    added, removed = _added_and_removed(pattern, old, new)
+    difference = len(list(pattern.finditer(new))) - len(list(pattern.finditer(old)))
+    return (added or ["?"]) if difference > 0 else [], (removed or ["?"]) if difference < 0 else []
+
+
+def _matches(pattern: _Matcher, text: str) -> tuple[Counter[str], dict[str, str]]:
     """Canonical forms of the matches with their counts, and the first way each was written."""
     found: Counter[str] = Counter()
     shown: dict[str, str] = {}
@@ -1249,15 +1287,15 @@ _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "thirty": 30, "fifty": 50, "hundred": 100, "twice": 2}
 _QUANTITY = re.compile(
     r"(?<![\w.])(?P<value>10\^\d+|\d+(?:,\d{3})*(?:\.\d+)?(?:e\d+)?|"
-    + "|".join(_NUMBER_WORDS) + r")(?P<unit>\s*(?:%|percent\b|x\b|×|times\b|-?fold\b))?(?![\w.]\d)",
+    + "|".join(_NUMBER_WORDS) + r")(?P<unit>\s*(?:%|percent\b|x\b|\u00d7|times\b|-?fold\b))?(?![\w.]\d)",
     re.IGNORECASE)
 _TIME_UNIT = re.compile(r"^\s*(?:business |calendar |working )?(?:days?|weeks?|months?|years?|hours?)\b",
                         re.IGNORECASE)
 _LABEL_BEFORE = re.compile(r"(?:section|appendix|figure|table|page|footnote|version|v|step|phase|tier|"
                            r"level|asl|sl|chapter|part|annex|item|no\.?|§|ccl|tcl)[\s-]*$", re.IGNORECASE)
 _COMPARISON_BEFORE = re.compile(
-    r"(?:\b(?:than|at least|at most|above|below|under|over|exceed(?:s|ed|ing)?|up to|reach(?:es|ed)?|of|by|to|"
-    r"from|within|every|minimum|maximum|approximately|about|around|only|all|roughly)|[<>≤≥=~])\s*$",
+    r"(?:\b(?:than|at least|at most|above|below|under|over|exceed(?:s|ed|ing)?|up to|reach(?:es|ed)?|of|by|"
+    r"to|from|within|every|minimum|maximum|approximately|about|around|only|all|roughly)|[<>≤≥=~])\s*$",
     re.IGNORECASE)
 _COUNTED_NOUN = re.compile(
     r"\s*(?:FLOPs?|FLOP/s|parameters|tokens|employees|staff|people|persons|experts|evaluators|members|"
@@ -1294,8 +1332,9 @@ def _quantities(text: str) -> list[_Quantity]:
             continue
         quantity = _Quantity(_number_value(match["value"]), match.group(0).strip(),
                              (match["unit"] or "").strip(), before, after)
+        compared = _COMPARISON_BEFORE.search(before) or _ONE_IN.search(before)
         if quantity.unit or _TIME_UNIT.match(after) or _COUNTED_NOUN.match(after) or (
-                not match["value"].isalpha() and (_COMPARISON_BEFORE.search(before) or _ONE_IN.search(before))):
+                compared and not match["value"].isalpha()):
             out.append(quantity)
     return out
 
@@ -1322,7 +1361,7 @@ def _number_signals(old: str, new: str, signals: Signals) -> Iterator[_Signal]:
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             continue
-        pairs = list(zip(old_q[i1:i2], new_q[j1:j2]))
+        pairs = list(zip(old_q[i1:i2], new_q[j1:j2], strict=False))  # extra ones: dropped or added
         for a, b in pairs:
             if a.value != b.value:
                 yield _number_change(a, b, where, signals)

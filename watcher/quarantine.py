@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 LITTLE_TEXT = 1_500  # chars of text below which a wall / 404 / error signal is believable
 TINY_TEXT = 400  # for signals that real pages also carry (vendor scripts, captcha widgets)
-EMPTY_SHELL_TEXT = 200  # a script-carrying page with less text than this is an unrendered JS app...
-SHELL_MAX_LINES = 3  # ...when that text is at most this many lines (a short index of links is content)
+EMPTY_SHELL_TEXT = 120  # a script-carrying page with less text than this is an unrendered JS app...
+SHELL_MAX_LINES = 2  # ...when that text is at most this many lines, none a heading (short real pages have one)
 SHRUNK_FACTOR = 3  # limits are multiplied by this when the text lost most of its previous length
 LEAD_LINES = 3  # the first lines of text read as prominent, like the title and headings
 LEAD_LINE_MAX = 200  # ...when they are short enough to be a heading or a one-line message
@@ -69,7 +69,7 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _PAGE_WORDS = r"(?:page|content|document|resource|article|post|url|link)"
 _CANT = r"(?:does\s+not|doesn't|could\s+not|couldn't|can\s*not|can't|may\s+not|no\s+longer)"
 _OOPS = r"(?:(?:oops|sorry|uh-? ?oh|hmm)[!,.]*\s*)?"  # "Oops! Something went wrong"
-_FEW_LINES = re.compile(rf"\A[^\n]*(?:\n[^\n]*){{0,{SHELL_MAX_LINES - 1}}}\Z")  # an index of links has more
+_FEW_LINES = re.compile(rf"\A(?!#)[^\n]*(?:\n(?!#)[^\n]*){{0,{SHELL_MAX_LINES - 1}}}\Z")  # no heading, few lines
 _PASSWORD_INPUT = _rx(r"<input\b[^>]*\btype\s*=\s*[\"']?password\b")
 
 
