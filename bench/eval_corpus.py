@@ -82,11 +82,33 @@ def text_checks(corpus, runs: list[StreamRun]) -> dict[str, dict]:
         other = step_texts[("pdf", key, label)]
         ratio, examples = fidelity(text, other)
         pairs.append({"version": f"{key} {label}", "similarity": round(ratio, 4),
-                      "html_words": len(tokens(text)), "pdf_words": len(tokens(other)), "examples": examples[:5]})
+                      "html_words": len(tokens(text)), "pdf_words": len(tokens(other)),
+                      "html_lines": text.count("\n") + 1, "pdf_lines": other.count("\n") + 1,
+                      "html_headings": sum(1 for line in text.splitlines() if line.startswith("#")),
+                      "pdf_headings": sum(1 for line in other.splitlines() if line.startswith("#")),
+                      "examples": examples[:5]})
     if pairs:
         out["html_vs_pdf"] = {"mean": statistics.mean(p["similarity"] for p in pairs),
                               "versions": sorted(pairs, key=lambda p: p["similarity"])}
     return out
+
+
+def run_all(streams, formats, args) -> list[StreamRun]:
+    """Replay every (stream, format), args.jobs at a time, longest first so the pool finishes together."""
+    tasks = sorted(((s, f) for s in streams for f in formats),
+                   key=lambda t: -sum(v.path.stat().st_size for v in t[0].versions) * (2 if t[1] == "pdf" else 1))
+    print(f"replaying {len(streams)} streams x {len(formats)} formats ({args.jobs} at a time) ...",
+          file=sys.stderr)
+    runs = []
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(replay, s, f, keep=args.keep, seed=args.seed,
+                               with_reupload_accounts=not args.no_reupload_accounts) for s, f in tasks]
+        for future in futures:
+            run = future.result()
+            runs.append(run)
+            print(f"  {run.stream} [{run.fmt}] {len(run.steps)} checks, {len(run.changes)} changes, "
+                  f"{run.seconds:.1f} s{'  ERROR ' + run.error[:200] if run.error else ''}", file=sys.stderr)
+    return runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", default="0", help="seed of the site noise (default 0)")
     parser.add_argument("--watcher", default=None,
                         help="watcher command to run (default: the `watcher` next to this Python)")
+    parser.add_argument("--rescore", type=Path, default=None, metavar="KEPT",
+                        help="score the replays kept earlier with --keep KEPT again, without replaying")
     parser.add_argument("--no-reupload-accounts", action="store_true",
                         help="do not post the corpus's re-upload accounts on the updates page")
     args = parser.parse_args(argv)
@@ -135,20 +159,15 @@ def main(argv: list[str] | None = None) -> int:
         args.keep.mkdir(parents=True, exist_ok=True)
 
     started = time.perf_counter()
-    # Longest streams first so the pool finishes together.
-    tasks = sorted(((s, f) for s in streams for f in formats),
-                   key=lambda t: -sum(v.path.stat().st_size for v in t[0].versions) * (3 if t[1] == "pdf" else 1))
-    print(f"replaying {len(streams)} streams x {len(formats)} formats from {corpus.root} "
-          f"({args.jobs} at a time) ...", file=sys.stderr)
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(replay, s, f, keep=args.keep, seed=args.seed,
-                               with_reupload_accounts=not args.no_reupload_accounts) for s, f in tasks]
-        runs = []
-        for future in futures:
-            run = future.result()
-            runs.append(run)
-            print(f"  {run.stream} [{run.fmt}] {len(run.steps)} checks, {len(run.changes)} changes, "
-                  f"{run.seconds:.1f} s{'  ERROR ' + run.error[:200] if run.error else ''}", file=sys.stderr)
+    if args.rescore:
+        wanted = {f"{s.key}-{f}" for s in streams for f in formats}
+        runs = [replay_module.load_kept(folder) for folder in sorted(args.rescore.iterdir())
+                if folder.name in wanted and (folder / replay_module.STEPS_FILE).exists()]
+        if not runs:
+            print(f"eval_corpus: no kept replays under {args.rescore}", file=sys.stderr)
+            return 2
+    else:
+        runs = run_all(streams, formats, args)
     replay_seconds = time.perf_counter() - started
     scores = [score_format(corpus, runs, fmt) for fmt in formats]
     checks = text_checks(corpus, runs)
@@ -159,8 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     if "html_vs_pdf" in checks:
         hv = checks["html_vs_pdf"]
         worst = hv["versions"][0]
-        extra.append(f"HTML vs PDF normalized text, token similarity: mean {hv['mean']:.3f}, lowest "
-                     f"{worst['similarity']:.3f} ({worst['version']})")
+        versions = hv["versions"]
+        extra.append(f"HTML vs PDF normalized text of the same versions: token similarity mean {hv['mean']:.3f}, "
+                     f"lowest {worst['similarity']:.3f} ({worst['version']}); lines "
+                     f"{sum(v['html_lines'] for v in versions)} vs {sum(v['pdf_lines'] for v in versions)}, "
+                     f"heading lines {sum(v['html_headings'] for v in versions)} vs "
+                     f"{sum(v['pdf_headings'] for v in versions)}")
     extra.append(f"replay {replay_seconds:.0f} s, scoring {total - replay_seconds:.0f} s; "
                  f"{sum(len(r.steps) for r in runs)} watcher checks")
 

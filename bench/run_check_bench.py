@@ -140,12 +140,12 @@ def startup_cpu(out: Path, runs: int = 3) -> float:
 
 
 def run_cycle(name: str, config: Path, server: DocServerProcess, expected: dict[str, int],
-              py_spy: str | None = None) -> CycleResult:
-    """One `watcher --config CONFIG check`, measured (and sampled by py-spy when given its path)."""
+              py_spy: str | None = None, source_ids: tuple[str, ...] = ()) -> CycleResult:
+    """One `watcher --config CONFIG check [IDS]`, measured (and sampled by py-spy when given its path)."""
     data = config.parent
     snap_before, db_before = folder_usage(data / "snapshots"), db_bytes(data)
     stats_before, load_before, source = server.stats(), load_average(), watcher_fingerprint()
-    command = [str(VENV_BIN / "watcher"), "--config", str(config), "check"]
+    command = [str(VENV_BIN / "watcher"), "--config", str(config), "check", *source_ids]
     if py_spy:
         command = [py_spy, "record", "--subprocesses", "--nonblocking", "-r", "100", "-f", "raw", "-o",
                    str(data / f"py-spy-{name}.txt"), "--", *command]
@@ -232,6 +232,10 @@ def run_variant(variant: str, corpus: Corpus, args: argparse.Namespace) -> Varia
         cycles.append(run_cycle("control", config, server, {"checked": n, "unchanged": n, "failures": 0},
                                 args.py_spy))
         report_cycle(variant, cycles[-1])
+        unchanged_id = next(s.slug for s in corpus.specs if s not in corpus.changed)
+        cycles.append(run_cycle("one-source", config, server, {"checked": 1, "unchanged": 1, "failures": 0},
+                                source_ids=(unchanged_id,)))
+        report_cycle(variant, cycles[-1])
     if len({c.watcher_source for c in cycles}) > 1:
         print(f"[{variant}] WARNING: the watcher source changed during this variant "
               f"({[c.watcher_source for c in cycles]}); its cycles ran different code", flush=True)
@@ -247,13 +251,21 @@ def report_cycle(variant: str, cycle: CycleResult) -> None:
 
 
 def per_document(result: VariantResult, startup: float, n: int, k: int) -> dict[str, float]:
-    """CPU per document: first-seen, unchanged and changed (see README: method)."""
-    first, second, control = result.cycles
-    unchanged = (control.cpu_total - startup) / n
-    changed = (second.cpu_total - startup - (n - k) * unchanged) / k
-    return {"first_seen": (first.cpu_total - startup) / n, "unchanged": unchanged, "changed": changed,
-            "unchanged_main": (control.cpu_main - startup) / n,
-            "changed_main": (second.cpu_main - startup - (n - k) * (control.cpu_main - startup) / n) / k}
+    """CPU per document: first-seen, unchanged and changed, and the fixed cost per run (README: method).
+
+    cycle 1     = start-up + n * first_seen
+    one-source  = start-up + per_run + 1 * unchanged     (per_run: work that does not depend on how many
+    control     = start-up + per_run + n * unchanged      sources are checked, e.g. re-evaluating
+    cycle 2     = start-up + per_run + (n - k) * unchanged + k * changed       pending changes)
+    """
+    first, second, control, one = result.cycles
+    figures = {"first_seen": (first.cpu_total - startup) / n}
+    for suffix, cpu in (("", lambda c: c.cpu_total), ("_main", lambda c: c.cpu_main)):
+        unchanged = (cpu(control) - cpu(one)) / (n - 1)
+        figures["unchanged" + suffix] = unchanged
+        figures["changed" + suffix] = (cpu(second) - cpu(one) - (n - k - 1) * unchanged) / k
+        figures["per_run" + suffix] = cpu(one) - startup - unchanged
+    return figures
 
 
 # ---- diff -----------------------------------------------------------------------------------------
@@ -324,14 +336,18 @@ def cycle_table(results: list[VariantResult]) -> str:
 
 def per_document_table(results: list[VariantResult], startup: float) -> str:
     """A Markdown table of the derived CPU per document, in milliseconds."""
-    lines = [f"CPU per document (ms; fixed start-up cost of {startup * 1000:.0f} ms per run subtracted)", "",
-             ("| server | first seen | unchanged | changed | unchanged (watcher process only) | "
-              "changed (watcher process only) |"), "|---|---|---|---|---|---|"]
+    title = (f"CPU per document (ms; start-up cost of {startup * 1000:.0f} ms per run, from `watcher "
+             "--version`, subtracted; per-run cost: besides start-up, in every run after cycle 2)")
+    lines = [title, "",
+             ("| server | first seen | unchanged | changed | per-run cost | unchanged (watcher process only) "
+              "| changed (watcher process only) |"), "|---|---|---|---|---|---|---|"]
     for r in results:
         p = r.per_document
-        lines.append(f"| {r.variant} | {p['first_seen'] * 1000:.1f} | {p['unchanged'] * 1000:.2f} | "
-                     f"{p['changed'] * 1000:.1f} | {p['unchanged_main'] * 1000:.2f} | "
-                     f"{p['changed_main'] * 1000:.1f} |")
+        flag = "" if all(c.as_expected for c in r.cycles) else " (counts not as expected: approximate)"
+        ms = {key: value * 1000 for key, value in p.items()}
+        lines.append(f"| {r.variant}{flag} | {ms['first_seen']:.1f} | {ms['unchanged']:.2f} | "
+                     f"{ms['changed']:.1f} | {ms['per_run']:.0f} | {ms['unchanged_main']:.2f} "
+                     f"| {ms['changed_main']:.1f} |")
     return "\n".join(lines)
 
 

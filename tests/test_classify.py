@@ -12,12 +12,12 @@ from watcher.classify import (
     DIRECTIONS,
     EDITORIAL_REASONS,
     HunkVerdict,
-    _spelling_key,
     classify_hunk,
     classify_hunks,
     load_taxonomy,
     severity,
 )
+from watcher.classify.canon import _spelling_key
 from watcher.diff import compare
 from watcher.errors import ConfigError
 

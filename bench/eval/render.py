@@ -314,6 +314,43 @@ def render_pdf(found: list[Block], *, title: str, running_header: str, author: s
     def text(value: str) -> str:
         return value if unicode else value.translate(_CORE_FALLBACK).encode("latin-1", "replace").decode("latin-1")
 
+    widths: dict[tuple[str, str, float, str], float] = {}
+
+    def write(value: str, width: float, height: float, x: float) -> None:
+        """Greedy line breaking at spaces (fpdf2's own multi_cell is quadratic in the line length)."""
+        key = (pdf.family, pdf.font_style, pdf.font_size_pt)
+
+        def measure(word: str) -> float:
+            found_width = widths.get((*key, word))
+            if found_width is None:
+                found_width = widths[(*key, word)] = pdf.get_string_width(word)
+            return found_width
+
+        space = measure(" ")
+        line: list[str] = []
+        used = 0.0
+        lines: list[str] = []
+        for word in text(value).split():
+            w = measure(word)
+            while w > width and len(word) > 1:  # a URL longer than the line: cut it
+                cut = max(1, int(len(word) * width / w) - 1)
+                if line:
+                    lines.append(" ".join(line))
+                    line, used = [], 0.0
+                lines.append(word[:cut])
+                word = word[cut:]
+                w = measure(word)
+            if line and used + space + w > width:
+                lines.append(" ".join(line))
+                line, used = [], 0.0
+            used = used + space + w if line else w
+            line.append(word)
+        if line:
+            lines.append(" ".join(line))
+        for one in lines:
+            pdf.set_x(x)
+            pdf.cell(width, height, one, new_x="LMARGIN", new_y="NEXT")
+
     for block in found:
         if block.page != page:
             page = block.page
@@ -322,16 +359,20 @@ def render_pdf(found: list[Block], *, title: str, running_header: str, author: s
         if block.kind == "h":
             pdf.set_font(pdf.family, style="B", size=13 if block.level <= 2 else 11)
             pdf.ln(2)
-            pdf.multi_cell(width, 6.5, text(block.text), new_x="LMARGIN", new_y="NEXT")
+            write(block.text, width, 6.5, pdf.l_margin)
             pdf.ln(1.5)
         elif block.kind == "li":
             pdf.set_font(pdf.family, size=10.5)
+            if pdf.will_page_break(5.2):
+                pdf.add_page()
             pdf.set_x(pdf.l_margin + 4)
             pdf.cell(5, 5.2, text("•"))
-            pdf.multi_cell(width - 9, 5.2, text(block.text), new_x="LMARGIN", new_y="NEXT")
+            y = pdf.get_y()
+            pdf.set_xy(pdf.l_margin + 9, y)
+            write(block.text, width - 9, 5.2, pdf.l_margin + 9)
             pdf.ln(1)
         else:
             pdf.set_font(pdf.family, size=10.5)
-            pdf.multi_cell(width, 5.2, text(block.text), new_x="LMARGIN", new_y="NEXT")
+            write(block.text, width, 5.2, pdf.l_margin)
             pdf.ln(2.5)
     return bytes(pdf.output())

@@ -36,6 +36,7 @@ from .render import UpdateEntry, blocks, render_html, render_pdf, render_updates
 FORMATS = ("html", "pdf")
 CHECK_TIMEOUT = 300
 KEEP_MARKER = ".eval-corpus-run"
+STEPS_FILE = "eval-steps.json"
 GRACE_WINDOW = "30d"  # written into each replay's [classify] grace_window
 SETTLE_AFTER = timedelta(days=45)  # the settle step comes this long after the last version
 
@@ -250,6 +251,15 @@ def _replay_in(run: StreamRun, stream: Stream, fmt: str, site: LocalSite, folder
         step.check_line = (done.stdout.strip().splitlines() or [""])[-1]
         step.stderr = done.stderr.strip()[-2000:]
         run.steps.append(step)
+    (folder / STEPS_FILE).write_text(json.dumps({"stream": run.stream, "format": fmt, "doc_source": run.doc_source,
+                                                 "updates_source": run.updates_source,
+                                                 "steps": [vars(s) for s in run.steps]}, indent=1),
+                                     encoding="utf-8")
+    collect(run, base)
+
+
+def collect(run: StreamRun, base: list[str]) -> None:
+    """What watcher recorded: changes (document and updates page), versions and their texts."""
     records = _json_of([*base, "changes", "--json"]) or []
     records.sort(key=lambda c: (parse_time(c["detected_at"]), c["id"]))
     run.changes = [c for c in records if c.get("source") == run.doc_source]
@@ -259,3 +269,17 @@ def _replay_in(run: StreamRun, stream: Stream, fmt: str, site: LocalSite, folder
         done = _run([*base, "show", run.doc_source, str(v["version"])])
         if done.returncode == 0:
             run.texts[int(v["version"])] = done.stdout[:-1] if done.stdout.endswith("\n") else done.stdout
+
+
+def load_kept(folder: Path) -> StreamRun:
+    """A replay kept with --keep, read back (steps from eval-steps.json, the rest from watcher)."""
+    saved = json.loads((folder / STEPS_FILE).read_text(encoding="utf-8"))
+    run = StreamRun(stream=saved["stream"], fmt=saved["format"], doc_source=saved["doc_source"],
+                    updates_source=saved["updates_source"], steps=[Step(**s) for s in saved["steps"]],
+                    data_dir=str(folder))
+    run.seconds = sum(s.seconds for s in run.steps)
+    try:
+        collect(run, [*watcher_command(), "--config", str(folder / "sources.toml")])
+    except Exception as e:  # noqa: BLE001
+        run.error = f"{type(e).__name__}: {e}"
+    return run

@@ -88,21 +88,26 @@ def format_section(score: dict[str, Any]) -> str:
     rows = []
     for p in score["pairs"]:
         if "error" in p:
-            rows.append([p["pair"], str(p["coded_material"]), "-", "ERROR", p["error"][:40], "", "", "", "", "", ""])
+            rows.append([p["pair"], str(p["coded_material"]), "-", "ERROR", p["error"][:40], *[""] * 8])
             continue
         rows.append([
             p["pair"], str(p["coded_material"]), str(p["found"]), _f(p["recall"]),
-            f"{_f(p['wrong_recall'])} ({_f(p['wrong_any'])})", str(p["other_transitions"]),
+            f"{_f(p['wrong_recall'])} ({_f(p['wrong_per_pair'], 3)})", str(p["other_transitions"]),
             f"{p['material_hunks']}/{p['hunks']}", _f(p["overlap"]),
             _pct(p["watcher_silent_share"]), _pct(p["paper_silent_share"]),
             "n/a" if p.get("silent_diff_points") is None else f"{p['silent_diff_points']:+.0f}",
+            str(p["max_hunk_words"]), f"{p['unchanged_inside']}/{p['unchanged_passages']}",
         ])
     rec, wr, ov = score["recall"], score["wrong"], score["overlap"]
     rows.append(["ALL", str(rec["coded"]), str(rec["found"]), _f(rec["value"]),
-                 f"{_f(wr['value'])} ({_f(wr['any_value'])})", "", f"{ov['material_hunks']}", _f(ov["value"]),
-                 "", "", ""])
-    parts.append(_table(["pair", "coded", "found", "recall", "wrong (any)", "other pairs", "mat./all hunks",
-                         "overlap", "silent watcher", "silent paper", "diff pts"], rows))
+                 f"{_f(wr['value'])} ({_f(wr['per_pair_value'], 3)})", "", f"{ov['material_hunks']}", _f(ov["value"]),
+                 "", "", "", "", ""])
+    parts.append(_table(["pair", "coded", "found", "recall", "wrong (per pair)", "other pairs", "mat./all hunks",
+                         "overlap", "silent watcher", "silent paper", "diff pts", "max words/hunk",
+                         "unchanged inside"], rows))
+    parts.append("   wrong: share of these rows also found at another version pair of the stream (in brackets: "
+                 "per (row, pair));\n   unchanged inside: coded passages with the same words in both versions "
+                 "that still lie inside material hunks")
     noise = score["noise"]
     parts.append(f"\n(e) noise-only re-renders: {noise['noise_steps']} steps; changes: document "
                  f"{noise['doc_changes']}, updates page {noise['updates_changes']}, updates page re-rendered "
