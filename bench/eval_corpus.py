@@ -25,12 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from eval import replay as replay_module  # noqa: E402
-from eval.layout import CorpusError, load_corpus  # noqa: E402
-from eval.render import blocks  # noqa: E402
-from eval.replay import FORMATS, StreamRun, parse_time, replay  # noqa: E402
-from eval.report import format_section, summary, verdicts  # noqa: E402
-from eval.score import fidelity, score_format, tokens  # noqa: E402
+from eval import replay as replay_module
+from eval.layout import CorpusError, load_corpus
+from eval.render import blocks
+from eval.replay import FORMATS, StreamRun, parse_time, replay
+from eval.report import format_section, summary, verdicts
+from eval.score import fidelity, score_format, tokens
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = Path(os.environ.get("EVAL_CORPUS") or REPO.parent / "shared" / "corpus")

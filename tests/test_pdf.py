@@ -46,30 +46,30 @@ DOCUMENT = [
     f"The policy is reviewed every year. Changes are published together with an expla{S}nation of what "
     f"prompted them, and the previous version remains avail{S}able for compar{S}ison.",
 ] + [f"Annex item {n}. {text}" for n, text in enumerate([
-    f"Model weights are stored on dedicated hardware. Access requires two approvals, and every read is "
-    f"logged to an append-only journal that the security team reviews each week.",
-    f"Contractors receive time-limited credentials. Their access is revoked automatically when a "
-    f"contract ends, and a quarterly audit compares active accounts with the list of current engagements.",
-    f"Incidents are classified within one hour of discovery. Serious ones are reported to the board "
-    f"and, where the law requires it, to the competent authority within seventy-two hours.",
-    f"Autonomy evaluations ask the model to complete multi-step tasks in a sandbox. A task counts as "
-    f"completed only if an independent grader confirms the outcome from the logs alone.",
-    f"Persuasion studies use consenting adult volunteers and are approved by an ethics panel. "
-    f"Participants may withdraw at any time without giving a reason.",
+    "Model weights are stored on dedicated hardware. Access requires two approvals, and every read is "
+    "logged to an append-only journal that the security team reviews each week.",
+    "Contractors receive time-limited credentials. Their access is revoked automatically when a "
+    "contract ends, and a quarterly audit compares active accounts with the list of current engagements.",
+    "Incidents are classified within one hour of discovery. Serious ones are reported to the board "
+    "and, where the law requires it, to the competent authority within seventy-two hours.",
+    "Autonomy evaluations ask the model to complete multi-step tasks in a sandbox. A task counts as "
+    "completed only if an independent grader confirms the outcome from the logs alone.",
+    "Persuasion studies use consenting adult volunteers and are approved by an ethics panel. "
+    "Participants may withdraw at any time without giving a reason.",
     f"Cyber evaluations take place on isolated networks that mirror common enterprise setups; no test "
     f"ever touches systems that the organi{S}sation does not own.",
-    f"Biological questions are reviewed by external specialists who decide which answers would give "
-    f"meaningful uplift. Their decisions are final and are not disclosed in detail.",
-    f"Chemistry questions follow the same process with a separate panel, so that no single group sees "
-    f"the full set of sensitive prompts.",
-    f"Release dates are fixed only after the final evaluation report is signed. Marketing schedules "
-    f"never override a pending safety review.",
+    "Biological questions are reviewed by external specialists who decide which answers would give "
+    "meaningful uplift. Their decisions are final and are not disclosed in detail.",
+    "Chemistry questions follow the same process with a separate panel, so that no single group sees "
+    "the full set of sensitive prompts.",
+    "Release dates are fixed only after the final evaluation report is signed. Marketing schedules "
+    "never override a pending safety review.",
     f"External auditors choose their own sample of evaluations to repeat. Discrep{S}ancies above an "
     f"agreed tolerance are published along with our response.",
-    f"Staff may raise concerns anonymously through a channel run by an outside firm. Retaliation "
-    f"against anyone who uses it is a disciplinary offence.",
-    f"Each year we publish a report summarising evaluation results, incidents and changes to this policy, "
-    f"written so that a non-specialist can follow it.",
+    "Staff may raise concerns anonymously through a channel run by an outside firm. Retaliation "
+    "against anyone who uses it is a disciplinary offence.",
+    "Each year we publish a report summarising evaluation results, incidents and changes to this policy, "
+    "written so that a non-specialist can follow it.",
 ], start=1)]
 
 

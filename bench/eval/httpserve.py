@@ -17,6 +17,7 @@ import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Self
 
 
 class LocalSite:
@@ -59,7 +60,7 @@ class LocalSite:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> LocalSite:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -106,10 +107,10 @@ class LocalSite:
                 if send_body:
                     self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._answer(True)
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 self._answer(False)
 
         return Handler

@@ -28,7 +28,7 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -207,7 +207,7 @@ def page_html(title: str, body: str, rng: random.Random, *, site: str) -> bytes:
         f'<script src="/_next/static/chunks/{_token(rng, 16)}.js" async></script>'
         f"<script>self.__next_f.push([{rng.randint(1, 9)},\"{_token(rng, 40)}\"])</script>\n"
         "</body></html>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def blocks_html(found: list[Block]) -> str:
@@ -303,7 +303,7 @@ def render_pdf(found: list[Block], *, title: str, running_header: str, author: s
     pdf.set_author(author)
     pdf.set_producer(f"Renderer {rng.randint(1, 30)}.{rng.randint(0, 99)} ({_token(rng, 8)})")
     pdf.set_creator(rng.choice(["Word", "Google Docs", "InDesign", "LaTeX", "Pages"]) + f" {_token(rng, 4)}")
-    pdf.set_creation_date(created.astimezone(timezone.utc) + timedelta(seconds=rng.randint(0, 86_000)))
+    pdf.set_creation_date(created.astimezone(UTC) + timedelta(seconds=rng.randint(0, 86_000)))
     pdf.set_subject(f"build {_token(rng, 10)}")
     pdf.set_auto_page_break(True, margin=20)
     pdf.set_margins(20, 15, 20)

@@ -92,7 +92,7 @@ class StreamRun:
 
 def parse_time(value: str) -> datetime:
     """ISO 8601 (with Z) as an aware datetime."""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -268,7 +268,7 @@ def collect(run: StreamRun, base: list[str]) -> None:
     for v in run.versions:
         done = _run([*base, "show", run.doc_source, str(v["version"])])
         if done.returncode == 0:
-            run.texts[int(v["version"])] = done.stdout[:-1] if done.stdout.endswith("\n") else done.stdout
+            run.texts[int(v["version"])] = done.stdout.removesuffix("\n")
 
 
 def load_kept(folder: Path) -> StreamRun:

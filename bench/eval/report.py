@@ -70,10 +70,10 @@ def format_section(score: dict[str, Any]) -> str:
     """The tables of one format."""
     fmt = score["format"]
     checks = score["checks"]
-    parts = [f"== {fmt}: {score['streams']} streams, {checks['steps']} checks "
-             f"({checks['failed_checks']} failed), replay {checks['seconds']} s "
-             f"(render {checks['render_seconds']} s); classification "
-             f"{'present' if score['classified'] else 'ABSENT (every hunk counted as material)'}"]
+    parts = [(f"== {fmt}: {score['streams']} streams, {checks['steps']} checks "
+              f"({checks['failed_checks']} failed), replay {checks['seconds']} s "
+              f"(render {checks['render_seconds']} s); classification "
+              f"{'present' if score['classified'] else 'ABSENT (every hunk counted as material)'}")]
     for stream, error in score["errors"].items():
         parts.append(f"   ERROR {stream}: {error[:300]}")
     re_ = score["reuploads"]

@@ -30,7 +30,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
-from .layout import CodedRow, Corpus, Pair
+from .layout import CodedRow, Corpus
 from .replay import Step, StreamRun
 
 COVERAGE = 0.6
@@ -38,14 +38,7 @@ SILENT_STATUSES = ("silent", "version_only")
 _ELISION = re.compile(r"\.\s*\.\s*\.|…|\[\s*\.\.\.\s*\]")
 _WORD = re.compile(r"[^\W_]+")
 _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00ad": ""})
-STOP_WORDS = frozenset("""
-a an the and or nor but if then else of to in on at by for with from into onto over under about as is are
-was were be been being it its this that these those there their they them we our us you your he she his her
-which who whom whose what when where why how not no so such than too very can could may might shall should
-will would must do does did done has have had having i me my also any all each both either neither other
-some more most many much own same s t via per upon within without between among through during before after
-above below up down out off again further once here only just
-""".split())
+STOP_WORDS = frozenset(["a", "an", "the", "and", "or", "nor", "but", "if", "then", "else", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "onto", "over", "under", "about", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "there", "their", "they", "them", "we", "our", "us", "you", "your", "he", "she", "his", "her", "which", "who", "whom", "whose", "what", "when", "where", "why", "how", "not", "no", "so", "such", "than", "too", "very", "can", "could", "may", "might", "shall", "should", "will", "would", "must", "do", "does", "did", "done", "has", "have", "had", "having", "i", "me", "my", "also", "any", "all", "each", "both", "either", "neither", "other", "some", "more", "most", "many", "much", "own", "same", "s", "t", "via", "per", "upon", "within", "without", "between", "among", "through", "during", "before", "after", "above", "below", "up", "down", "out", "off", "again", "further", "once", "here", "only", "just"])
 
 
 def tokens(text: str) -> list[str]:

@@ -17,10 +17,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eval.httpserve import LocalSite  # noqa: E402
-from eval.layout import CorpusError, load_corpus, parse_document_name  # noqa: E402
-from eval.render import blocks, render_html, render_pdf  # noqa: E402
-from eval.score import SideIndex, coverage, hunk_overlaps  # noqa: E402
+from eval.httpserve import LocalSite
+from eval.layout import CorpusError, load_corpus, parse_document_name
+from eval.render import blocks, render_html, render_pdf
+from eval.score import SideIndex, coverage, hunk_overlaps
 
 CORPUS = Path(os.environ.get("EVAL_CORPUS") or Path(__file__).resolve().parents[3] / "shared" / "corpus")
 
@@ -61,8 +61,8 @@ def test_blocks_join_lines_headings_bullets_and_pages() -> None:
     assert [(b.kind, b.text) for b in found] == [
         ("h", "Example Safety Policy"),
         ("h", "Introduction"),
-        ("p", "We will evaluate every model before deploy-ment, and we will publish the results of each "
-              "evaluation within thirty days. Models are increasingly agentic – systems that act."),
+        ("p", ("We will evaluate every model before deploy-ment, and we will publish the results of each "
+               "evaluation within thirty days. Models are increasingly agentic – systems that act.")),
         ("li", "Third parties get access to the weights."),
         ("li", "A second item"),
         ("li", "A third item"),

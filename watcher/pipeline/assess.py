@@ -54,7 +54,8 @@ def assess_change(store: Store, config: Config, taxonomy: Taxonomy, source: Sour
         return {**first_seen_assessment(new_text), **extra}
     if diff is None:
         base = move_assessment(moved_to) if kind == "moved" else {
-            "material": 0, "severity": "info", "reasons": [f"{kind}: same text as before"]}
+            "material": 0, "severity": "low" if kind == "restored" else "info",
+            "reasons": [f"{kind}: same text as before" if kind == "restored" else "links changed, text did not"]}
         return {**base, "reasons": base["reasons"] + _link_reasons(details), **extra}
     companions = store.latest_texts(source.org, "companion", exclude=source.id)
     verdicts = classify_hunks(diff.hunks, old_text, new_text, taxonomy, companions=companions)
@@ -63,8 +64,8 @@ def assess_change(store: Store, config: Config, taxonomy: Taxonomy, source: Sour
     return {
         "chars_added": diff.chars_added, "chars_removed": diff.chars_removed, "hunk_count": len(diff.hunks),
         **_verdict_columns(diff.hunks, verdicts, explanation, old_text, new_text, detected_at),
-        "reasons": None, **extra,
-    } | _severity_columns(verdicts, explanation, old_text, new_text, details)
+        **_severity_columns(verdicts, explanation, old_text, new_text, details), **extra,
+    }
 
 
 def _explain(store: Store, config: Config, source: Source, hunks: Sequence[Hunk],
