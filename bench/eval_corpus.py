@@ -156,7 +156,16 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     formats = FORMATS if args.format == "both" else (args.format,)
     if args.keep:
+        keep = args.keep.resolve()
+        if keep == REPO or REPO in keep.parents:
+            print(f"eval_corpus: --keep {args.keep} is inside the repository; kept snapshots hold corpus text, "
+                  "which must not be copied into the project. Choose a folder outside it (e.g. /tmp/eval-kept).",
+                  file=sys.stderr)
+            return 2
         args.keep.mkdir(parents=True, exist_ok=True)
+    for name in corpus.unparsed:
+        print(f"eval_corpus: skipping documents/{name}: not <provider>_<doc>_<version>_<YYYY-MM-DD>.txt",
+              file=sys.stderr)
 
     started = time.perf_counter()
     if args.rescore:

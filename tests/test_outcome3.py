@@ -163,3 +163,19 @@ def test_large_shrink_is_refetched_before_it_becomes_a_version(server: DocServer
 
     assert server.hits("/policy") == 3  # first check, then the shrunk page and its confirmation
     assert _latest(project)["kind"] == "modified"
+
+
+def test_same_file_read_differently_is_renormalized_not_a_publisher_change(server: DocServer,
+                                                                              project: Project) -> None:
+    server.set("/policy", policy_html(V1, noise="1"), etag=False)
+    project.write_config(source_entry("lab-policy", server.url("/policy")), extra=FAST)
+    assert project.run("check", "--at", "2026-03-01T12:00:00Z").exit_code == 0
+    # The user narrows what is read; the bytes on the server are the same.
+    project.write_config(source_entry("lab-policy", server.url("/policy"), ignore=["Effective .*"]), extra=FAST)
+
+    assert project.run("check", "--at", "2026-03-02T12:00:00Z").exit_code == 0
+
+    change = _latest(project)
+    assert change["kind"] == "renormalized"
+    assert change["material"] is False and change["severity"] == "info"
+    assert change["hunks"] and "Effective 1 March 2026" in change["hunks"][0]["old_text"]

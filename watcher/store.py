@@ -10,6 +10,7 @@ Layout of the data folder:
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import json
@@ -138,6 +139,12 @@ def m002_classification(db: sqlite_utils.Database) -> None:
     """)
 
 
+@migrations()
+def m003_evaluation_marks(db: sqlite_utils.Database) -> None:
+    """Remember up to which change a verdict was evaluated, so re-evaluation runs only when accounts arrive."""
+    db.execute("ALTER TABLE changes ADD COLUMN evaluated_through INTEGER")  # max changes.id seen by the verdict
+
+
 def iso(moment: datetime) -> str:
     """A UTC timestamp as ISO 8601 with seconds and a Z."""
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -206,28 +213,41 @@ class Store:
 
     def save_blob(self, data: bytes, role: str, now: datetime) -> str:
         """Store content once, atomically (temp file, fsync, rename); return its sha256."""
+        digest, stored = self.write_snapshot(data)
+        self.record_blob(digest, role, len(data), stored, now)
+        return digest
+
+    async def save_blob_async(self, data: bytes, role: str, now: datetime) -> str:
+        """save_blob with the hashing, compression and fsync in a worker thread (the row on the caller's)."""
+        digest, stored = await asyncio.to_thread(self.write_snapshot, data)
+        self.record_blob(digest, role, len(data), stored, now)
+        return digest
+
+    def write_snapshot(self, data: bytes) -> tuple[str, int]:
+        """Write the compressed file for this content if it is not there yet; (sha256, bytes on disk)."""
         digest = sha256_of(data)
         path = self.blob_path(digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            compressed = gzip.compress(data, compresslevel=6, mtime=0)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(compressed)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            _fsync_dir(path.parent)
-            stored = len(compressed)
-        else:
-            stored = path.stat().st_size
-        self.db["blobs"].insert({"sha256": digest, "role": role, "size": len(data), "stored_size": stored,
+        if path.exists():
+            return digest, path.stat().st_size
+        path.parent.mkdir(parents=True, exist_ok=True)
+        compressed = gzip.compress(data, compresslevel=6, mtime=0)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(compressed)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(path.parent)
+        return digest, len(compressed)
+
+    def record_blob(self, digest: str, role: str, size: int, stored: int, now: datetime) -> None:
+        """The row of a snapshot file (written before, by write_snapshot)."""
+        self.db["blobs"].insert({"sha256": digest, "role": role, "size": size, "stored_size": stored,
                                  "created_at": iso(now)}, ignore=True)
-        return digest
 
     def read_blob(self, sha256: str) -> bytes:
         """The uncompressed content with this hash; StoreError if missing or corrupt."""
@@ -365,6 +385,18 @@ class Store:
         return list(self.db.query(
             f"SELECT * FROM changes WHERE source_id IN ({marks}) AND kind IN ('modified', 'restored') "
             "AND detected_at >= ? AND detected_at <= ? ORDER BY detected_at, id", [*source_ids, start, end]))
+
+    def has_account_changes_after(self, source_ids: tuple[str, ...], change_id: int) -> bool:
+        """Whether any of these sources changed after the change with this id."""
+        if not source_ids:
+            return False
+        marks = ", ".join("?" for _ in source_ids)
+        return self.db.execute(f"SELECT 1 FROM changes WHERE source_id IN ({marks}) AND id > ? LIMIT 1",
+                               [*source_ids, change_id]).fetchone() is not None
+
+    def newest_change_id(self) -> int:
+        """The id of the newest change (0 when there is none)."""
+        return int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM changes").fetchone()[0])
 
     def latest_texts(self, org: str, kind: str, exclude: str) -> list[str]:
         """The latest text of every other source of an organisation with this kind."""

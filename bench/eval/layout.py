@@ -149,6 +149,7 @@ class Corpus:
     pairs: list[Pair] = field(default_factory=list)
     coded: list[CodedRow] = field(default_factory=list)
     silent_variants: list[SilentVariantRow] = field(default_factory=list)
+    unparsed: list[str] = field(default_factory=list)  # documents/*.txt whose names do not fit the layout
 
     def stream(self, key: str) -> Stream | None:
         """The stream with this key, if any."""
@@ -216,8 +217,9 @@ def load_corpus(root: Path) -> Corpus:
                           "silent_variants.csv, coding/tracing_FINAL.csv)")
     if not documents.is_dir():
         raise CorpusError(f"{root} has no documents/ folder; not a corpus directory")
-    versions = [v for v in (parse_document_name(p, root / "changelogs") for p in sorted(documents.glob("*.txt")))
-                if v is not None]
+    files = sorted(documents.glob("*.txt"))
+    parsed = [(p, parse_document_name(p, root / "changelogs")) for p in files]
+    versions = [v for _, v in parsed if v is not None]
     if not versions:
         raise CorpusError(f"{documents} holds no <provider>_<doc>_<version>_<date>.txt files")
     manifest = _read_csv(root / "manifest.csv")
@@ -235,7 +237,7 @@ def load_corpus(root: Path) -> Corpus:
         streams.append(Stream(provider=provider, doc=doc, versions=members,
                               provider_name=names.get(provider, provider), title=title,
                               is_companion=any(_yes(r.get("is_companion")) for r in rows)))
-    corpus = Corpus(root=root, streams=streams)
+    corpus = Corpus(root=root, streams=streams, unparsed=[p.name for p, v in parsed if v is None])
     for r in _read_csv(root / "pairs.csv"):
         corpus.pairs.append(Pair(provider=slug(r["provider"]), v_i=r["v_i"].strip(), v_next=r["v_next"].strip(),
                                  traced=_yes(r.get("traced")), regime=r.get("disclosure_regime", ""),

@@ -138,3 +138,56 @@ def test_replay_one_stream_end_to_end() -> None:
     assert all(step.returncode == 0 for step in run.steps)
     noise = [s for s in run.steps if s.kind == "noise"]
     assert noise and not run.changes_of(noise[0])
+
+
+def _write_mini_corpus(root: Path) -> None:
+    """A made-up two-version policy with a same-label re-upload, laid out like the shared corpus."""
+    docs, logs, coding = root / "documents", root / "changelogs", root / "coding"
+    for folder in (docs, logs, coding):
+        folder.mkdir(parents=True)
+    intro = ("## Acme Frontier Policy\n\n## Version {v}\n\n[[page 2]]\n\n## Commitments\n\n"
+             "This policy describes how Acme evaluates its most capable models and what it does when an\n"
+             "evaluation shows a dangerous capability.\n\n")
+    rule_v1 = ("We will pause training of any model that crosses a critical capability threshold until\n"
+               "adequate safeguards are in place.\n\n")
+    rule_v2 = ("We may continue training of a model that crosses a critical capability threshold if the\n"
+               "chief executive approves interim measures.\n\n")
+    tail = ("## Reporting\n\nWe will publish a summary of each evaluation within thirty days of deployment.\n\n"
+            "## Acknowledgements\n\nWe thank Jane Smith and Ravi Kumar for their comments.\n")
+    (docs / "acme_policy_v1_2024-01-10.txt").write_text(intro.format(v="1") + rule_v1 + tail, encoding="utf-8")
+    (docs / "acme_policy_v2_2024-06-01.txt").write_text(intro.format(v="2") + rule_v2 + tail, encoding="utf-8")
+    (docs / "acme_policy_v2-reupload-20240701_2024-06-01.txt").write_text(
+        intro.format(v="2") + rule_v2 + tail.replace("Ravi Kumar", "Ravi Kumaar"), encoding="utf-8")
+    (logs / "acme_policy_v2_2024-06-01_revision-account.md").write_text(
+        "# Acme policy v2: revision account\n\n## Announcement\n\n```\nVersion 2 updates our evaluation "
+        "schedule.\n```\n", encoding="utf-8")
+    (root / "pairs.csv").write_text(
+        "provider,v_i,v_next,traced,disclosure_regime,regime_source,n_commitments_v_i,n_material_changes,"
+        "n_announced,n_silent,n_ncl\nAcme,v1,v2,yes,narrative,made up,3,1,0,1,0\n", encoding="utf-8")
+    (coding / "tracing_FINAL.csv").write_text(
+        "pair_id,provider,v_i,v_next,commitment_id,category,v_i_text,v_next_text,outcome,material,"
+        "ADJ_outcome,ADJ_material\n"
+        "ACME-1,Acme,v1,v2,ACME-1-001,EC6,\"We will pause training of any model that crosses a critical "
+        "capability threshold until adequate safeguards are in place.\",\"We may continue training of a model "
+        "that crosses a critical capability threshold if the chief executive approves interim measures.\","
+        "W,yes,,\n", encoding="utf-8")
+    (root / "silent_variants.csv").write_text(
+        "provider,base_version,variant_version,diff_passage_base,diff_passage_variant,material,"
+        "materiality_dims,category,rationale\nAcme,v2,v2-reupload-20240701,Kumar,Kumaar,no,,none,typo\n",
+        encoding="utf-8")
+
+
+def test_mini_corpus_end_to_end(tmp_path: Path) -> None:
+    import json
+
+    import eval_corpus
+
+    _write_mini_corpus(tmp_path / "corpus")
+    out = tmp_path / "scores.json"
+    assert eval_corpus.main([str(tmp_path / "corpus"), "--format", "html", "--json", str(out), "--jobs", "1"]) == 0
+    raw = json.loads(out.read_text(encoding="utf-8"))
+    score = raw["scores"][0]
+    assert score["checks"]["failed_checks"] == 0
+    assert score["noise"]["total"] == 0
+    assert score["recall"]["value"] == 1.0
+    assert score["reuploads"]["n"] == 1 and score["reuploads"]["changed"] == 1

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 
 from watcher.classify import Taxonomy, load_taxonomy
-from watcher.diff import compare
 from watcher.errors import NormalizeError
 from watcher.fetch import Capture, Fetcher, charset_of, sniff_format
 from watcher.follow import newest_link
@@ -201,7 +200,7 @@ def _record_not_modified(run: Run, source: Source, capture: Capture, latest: Ver
         store.link_fetch(fetch_id, latest.id)
         moved = _moved(capture, previous)
         change_id = _add_change(run, source, "moved", capture, fetch_id, latest, latest,
-                                previous, {**assess.move_assessment(capture.final_url)}) if moved else None
+                                previous, assess.same_text_assessment("moved", capture.final_url, {})) if moved else None
     return SourceResult(source.id, UNCHANGED, "moved" if moved else None, change_id)
 
 
@@ -209,7 +208,7 @@ async def _record_content(run: Run, source: Source, capture: Capture, latest: Ve
                           previous: dict[str, Any] | None) -> SourceResult:
     assert capture.body is not None
     store, seen_at = run.store, run.seen_at(capture)
-    raw_sha256 = store.save_blob(capture.body, "raw", seen_at)
+    raw_sha256 = await store.save_blob_async(capture.body, "raw", seen_at)
     row = {**_fetch_row(source, capture, seen_at, "unchanged"), "raw_sha256": raw_sha256}
     try:
         document = await asyncio.to_thread(normalize_capture, source, capture, run.settings)
@@ -221,18 +220,16 @@ async def _record_content(run: Run, source: Source, capture: Capture, latest: Ve
         store.record_fetch({**row, "outcome": "quarantined", "error": rejection})
         return SourceResult(source.id, FAILED, error=f"quarantined: {rejection}")
     text = document.text
-    text_sha256 = store.save_blob(text.encode("utf-8"), "text", seen_at)
+    text_sha256 = await store.save_blob_async(text.encode("utf-8"), "text", seen_at)
     links = [{"url": link.url, "text": link.text} for link in document.links]
     same_text = latest is not None and latest.text_sha256 == text_sha256
-    same_links = latest is not None and (source.kind not in LINK_TRACKING_KINDS or latest.links == links)
-    moved = _moved(capture, previous)
-    kind = _change_kind(latest, same_text and same_links, removed, moved)
-    old_text = store.read_text(latest) if latest is not None and not same_text else ""
-    details = discover.link_changes(latest.links if latest else None, links) if kind else {}
+    same = same_text and latest is not None and (source.kind not in LINK_TRACKING_KINDS or latest.links == links)
+    kind = _change_kind(latest, same, removed, _moved(capture, previous),
+                        _same_file(raw_sha256, latest, previous))
+    assessment = await _assess(run, source, kind, latest, same_text, text, links, seen_at, capture.final_url)
     with store.db.atomic():
-        fetch_id = store.record_fetch({**row, "outcome": "unchanged" if same_text and same_links
-                                       else "new_version"})
-        if same_text and same_links and latest is not None:
+        fetch_id = store.record_fetch({**row, "outcome": "unchanged" if same else "new_version"})
+        if same and latest is not None:
             version = latest
             store.touch_version(latest.id, seen_at)
         else:
@@ -240,15 +237,32 @@ async def _record_content(run: Run, source: Source, capture: Capture, latest: Ve
                                                      links, fetch_id, seen_at))
         store.link_fetch(fetch_id, version.id)
         change_id = None
-        if kind:
-            diff = compare(old_text, text) if latest is not None and not same_text else None
-            assessment = assess.assess_change(run.store, run.config, run.taxonomy, source, kind, old_text,
-                                              text, diff, seen_at, details, moved_to=capture.final_url)
+        if kind and assessment is not None:
             change_id = _add_change(run, source, kind, capture, fetch_id, latest, version,
-                                    previous if moved else None, assessment)
+                                    previous if kind == "moved" else None, assessment)
             if latest is not None and source.kind in LINK_TRACKING_KINDS:
-                discover.record_discoveries(store, run.config, source, details, seen_at, fetch_id)
-    return SourceResult(source.id, UNCHANGED if same_text and same_links else NEW_VERSION, kind, change_id)
+                discover.record_discoveries(store, run.config, source, assessment.get("details") or {},
+                                            seen_at, fetch_id)
+    return SourceResult(source.id, UNCHANGED if same else NEW_VERSION, kind, change_id)
+
+
+async def _assess(run: Run, source: Source, kind: str | None, latest: Version | None, same_text: bool,
+                  text: str, links: list[dict[str, str]], seen_at: datetime,
+                  final_url: str) -> dict[str, Any] | None:
+    """The assessment columns of the change (None when there is none), computed off the event loop."""
+    if kind is None:
+        return None
+    old_text = await asyncio.to_thread(run.store.read_text, latest) if latest and not same_text else ""
+    details = discover.link_changes(latest.links if latest else None, links)
+    evidence = assess.gather_evidence(run.store, run.config, source, seen_at) if latest else None
+    return await asyncio.to_thread(
+        assess.assess_change, run.config, run.taxonomy, source, kind, old_text if latest else None, text,
+        seen_at, details, evidence, moved_to=final_url, text_changed=latest is not None and not same_text)
+
+
+def _same_file(raw_sha256: str, latest: Version | None, previous: dict[str, Any] | None) -> bool:
+    """These bytes were already seen for the latest version: any new text comes from watcher, not the site."""
+    return latest is not None and raw_sha256 in (latest.raw_sha256, (previous or {}).get("raw_sha256"))
 
 
 async def _rejection(run: Run, source: Source, capture: Capture, document: Document,
@@ -280,14 +294,16 @@ def _moved(capture: Capture, previous: dict[str, Any] | None) -> bool:
     return capture.moved_to is not None and previous is not None and previous["final_url"] != capture.final_url
 
 
-def _change_kind(latest: Version | None, same: bool, removed: bool, moved: bool) -> str | None:
+def _change_kind(latest: Version | None, same: bool, removed: bool, moved: bool, same_file: bool) -> str | None:
     if latest is None:
         return "first_seen"
     if removed:
         return "restored"
     if moved:
         return "moved"
-    return None if same else "modified"
+    if same:
+        return None
+    return "renormalized" if same_file else "modified"
 
 
 def _add_change(run: Run, source: Source, kind: str, capture: Capture, fetch_id: int, old: Version | None,
