@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from tests.conftest import Project, source_entry
@@ -152,6 +153,10 @@ def test_bot_challenge_is_quarantined_and_never_a_version(server: DocServer, pro
     assert [c["kind"] for c in project.changes()] == ["first_seen"]
     with sqlite3.connect(project.root / "watcher.db") as db:
         assert db.execute("SELECT outcome FROM fetches ORDER BY id DESC LIMIT 1").fetchone() == ("quarantined",)
+    project.run("check", "--at", "2026-04-02T12:00:00Z")
+    project.run("check", "--at", "2026-04-03T12:00:00Z")
+    [state] = json.loads(project.run("sources", "--json").stdout)
+    assert state["state"] == "unhealthy" and "Cloudflare" in state["last_error"]
 
 
 def test_large_shrink_is_refetched_before_it_becomes_a_version(server: DocServer, project: Project) -> None:

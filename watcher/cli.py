@@ -18,6 +18,7 @@ import click
 from watcher import __version__
 from watcher.diff import compare, render_terminal
 from watcher.errors import ConfigError, WatcherError
+from watcher.health import source_health
 from watcher.pipeline import SourceResult, dry_run, reevaluate, run_check
 from watcher.pipeline.discover import discovered_sources
 from watcher.records import change_record
@@ -290,7 +291,7 @@ def sources(obj: Context, as_json: bool) -> None:
         click.echo(json.dumps(states, indent=2, ensure_ascii=False))
         return
     for s in states:
-        flag = "" if s["enabled"] else " (disabled)"
+        flag = ("" if s["enabled"] else " (disabled)") + (f"  last error: {s['last_error']}" if s["last_error"] else "")
         click.echo(f"{s['id']:<36} {s['kind']:<12} {s['org']:<28} {s['state']:<12} v{s['versions']}{flag}")
         click.echo(f"    {s['url']}")
     enabled = sum(1 for s in states if s["enabled"])
@@ -298,36 +299,10 @@ def sources(obj: Context, as_json: bool) -> None:
 
 
 def _source_states(obj: Context, config: Config) -> list[dict[str, Any]]:
-    db_exists = (obj.data / "watcher.db").exists()
-    store = Store(obj.data) if db_exists else None
-    try:
-        return [_source_state(s, store, config) for s in config.sources]
-    finally:
-        if store:
-            store.close()
-
-
-def _source_state(source: Source, store: Store | None, config: Config) -> dict[str, Any]:
-    state, versions, streak = "new", 0, None
-    if store is not None:
-        versions = len(store.versions(source.id))
-        streak = store.failing_streak(source.id)
-        if versions:
-            state = "removed" if store.last_change_kind(source.id) == "removed" else "ok"
-        if streak:
-            state = "unavailable" if _long_server_outage(streak, config) else "failing"
-    return {"id": source.id, "org": source.org, "title": source.title, "kind": source.kind,
-            "url": source.url or f"{source.index} (follow {source.follow.pattern if source.follow else ''})",
-            "enabled": source.enabled, "state": state, "versions": versions,
-            "failing_since": streak["first_at"] if streak else None,
-            "failures_in_a_row": streak["count"] if streak else 0, "note": source.note}
-
-
-def _long_server_outage(streak: dict[str, Any], config: Config) -> bool:
-    """Server errors (or no answer) for longer than `unavailable_after`: unavailable, not removed."""
-    first, last = (datetime.fromisoformat(streak[k].replace("Z", "+00:00")) for k in ("first_at", "last_at"))
-    server_side = streak["last_status"] is None or streak["last_status"] >= 500
-    return server_side and (last - first).total_seconds() >= config.fetch.unavailable_after
+    if not (obj.data / "watcher.db").exists():
+        return [source_health(s, None, config) for s in config.sources]
+    with obj.store() as store:
+        return [source_health(s, store, config) for s in [*config.sources, *discovered_sources(store, config)]]
 
 
 if __name__ == "__main__":  # pragma: no cover

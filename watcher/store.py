@@ -353,13 +353,15 @@ class Store:
     def failing_streak(self, source_id: str) -> dict[str, Any] | None:
         """The run of failed fetches since the last good one: first and last time, count, last status."""
         rows = self.db.execute(
-            "SELECT started_at, status FROM fetches WHERE source_id = ? AND outcome IN ('error', 'bad_content', 'quarantined') "
+            "SELECT started_at, status, error FROM fetches WHERE source_id = ? "
+            "AND outcome IN ('error', 'bad_content', 'quarantined') "
             "AND id > COALESCE((SELECT MAX(id) FROM fetches WHERE source_id = ? AND outcome IN "
             "('new_version', 'unchanged', 'not_modified', 'gone')), 0) ORDER BY id", [source_id, source_id],
         ).fetchall()
         if not rows:
             return None
-        return {"first_at": rows[0][0], "last_at": rows[-1][0], "count": len(rows), "last_status": rows[-1][1]}
+        return {"first_at": rows[0][0], "last_at": rows[-1][0], "count": len(rows), "last_status": rows[-1][1],
+                "last_error": rows[-1][2]}
 
     def changes(self, *, since: str | None = None, source_id: str | None = None,
                 limit: int | None = None) -> list[dict[str, Any]]:
