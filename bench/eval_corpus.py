@@ -37,9 +37,9 @@ DEFAULT_CORPUS = Path(os.environ.get("EVAL_CORPUS") or REPO.parent / "shared" / 
 
 
 def _version_at(run: StreamRun, at: str) -> int | None:
+    """The version first stored by the check at this time (None if that check stored none)."""
     moment = parse_time(at)
-    seen = [v for v in run.versions if parse_time(v["first_seen_at"]) <= moment]
-    return max((int(v["version"]) for v in seen), default=None)
+    return next((int(v["version"]) for v in run.versions if parse_time(v["first_seen_at"]) == moment), None)
 
 
 def text_checks(corpus, runs: list[StreamRun]) -> dict[str, dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 TARGETS = {
+    "checks": "every watcher check ran cleanly (else the rest is not trustworthy)",
     "reuploads_detected": "every same-label re-upload detected (change with same_label_reupload)",
     "editorial_not_material": "editorial-only re-uploads not material",
     "recall": "recall (b) >= 0.90",
@@ -39,6 +40,8 @@ def verdicts(score: dict[str, Any]) -> dict[str, str]:
     """PASS / FAIL / n/a per target for one format."""
     re_ = score["reuploads"]
     out: dict[str, str] = {}
+    failed, steps = score["checks"]["failed_checks"], score["checks"]["steps"]
+    out["checks"] = f"{'PASS' if failed == 0 and not score['errors'] else 'FAIL'} {steps - failed}/{steps}"
     if re_["n"] == 0:
         out["reuploads_detected"] = "n/a"
     elif re_["detected"] is None:
@@ -76,6 +79,8 @@ def format_section(score: dict[str, Any]) -> str:
               f"{'present' if score['classified'] else 'ABSENT (every hunk counted as material)'}")]
     for stream, error in score["errors"].items():
         parts.append(f"   ERROR {stream}: {error[:300]}")
+    for example in checks.get("failed_examples") or []:
+        parts.append(f"   FAILED CHECK {example}")
     re_ = score["reuploads"]
     parts.append("\n(a) same-label re-uploads")
     parts.append(_table(

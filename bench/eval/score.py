@@ -195,6 +195,17 @@ def step_for_version(run: StreamRun, label: str) -> Step | None:
     return next((s for s in run.steps if s.label == label and s.kind in ("version", "reupload")), None)
 
 
+_FAILURES = re.compile(r"failures (\d+)")
+
+
+def step_failed(step: Step) -> bool:
+    """A check that did not run cleanly: non-zero exit, or any source failing (the summary line)."""
+    if step.returncode not in (0, None):
+        return True
+    found = _FAILURES.search(step.check_line or "")
+    return found is None or int(found.group(1)) > 0
+
+
 def score_format(corpus: Corpus, runs: list[StreamRun], fmt: str) -> dict[str, Any]:
     """All metrics for one format's replays."""
     runs = [r for r in runs if r.fmt == fmt]
@@ -207,7 +218,9 @@ def score_format(corpus: Corpus, runs: list[StreamRun], fmt: str) -> dict[str, A
     out["pairs"], out["recall"], out["wrong"], out["overlap"] = _score_pairs(corpus, by_stream)
     out["hunks"] = _hunk_shape(runs)
     out["checks"] = {"steps": sum(len(r.steps) for r in runs),
-                     "failed_checks": sum(1 for r in runs for s in r.steps if s.returncode not in (0, None)),
+                     "failed_checks": sum(1 for r in runs for s in r.steps if step_failed(s)),
+                     "failed_examples": [f"{r.stream} {s.label} {s.kind}: {s.stderr.strip().splitlines()[-1][:200]}"
+                                         for r in runs for s in r.steps if step_failed(s) and s.stderr.strip()][:5],
                      "seconds": round(sum(r.seconds for r in runs), 1),
                      "render_seconds": round(sum(r.render_seconds for r in runs), 1)}
     return out
@@ -265,7 +278,9 @@ def _score_noise(runs: list[StreamRun]) -> dict[str, Any]:
         for step in run.steps:
             if step.kind in ("noise", "settle"):
                 noise_steps += 1
-                d, u = run.changes_of(step), run.updates_changes_of(step)
+                # first_seen here only means the earlier checks failed (reported as failed checks).
+                d = [c for c in run.changes_of(step) if c.get("kind") != "first_seen"]
+                u = [c for c in run.updates_changes_of(step) if c.get("kind") != "first_seen"]
                 doc_changes += len(d)
                 updates_changes += len(u)
                 details += [f"{run.stream}: noise step changed {c['source']} ({c['stats']['hunks']} hunks)"
