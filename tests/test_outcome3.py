@@ -184,3 +184,34 @@ def test_same_file_read_differently_is_renormalized_not_a_publisher_change(serve
     assert change["kind"] == "renormalized"
     assert change["material"] is False and change["severity"] == "info"
     assert change["hunks"] and "Effective 1 March 2026" in change["hunks"][0]["old_text"]
+
+
+def test_next_version_of_a_followed_document_is_not_discovered(server: DocServer, project: Project) -> None:
+    page = '<html><body><main><h1>Our policy</h1><ul>{}</ul><p>Updated regularly.</p></main></body></html>'
+    item = '<li><a href="{0}">{1}</a></li>'
+    server.set("/policy/v1.pdf", b"%PDF-1.4 placeholder", content_type="application/pdf")
+    server.set("/hub", page.format(item.format("/policy/v1.pdf", "Policy v1") +
+                                   item.format("/reports/r1.pdf", "Report one")))
+    project.write_config(source_entry("lab-hub", server.url("/hub"), kind="changelog") + f"""
+[[source]]
+id = "lab-policy"
+org = "Example Lab"
+title = "Policy"
+kind = "framework"
+index = "{server.url('/hub')}"
+follow = 'policy/v[0-9]+[.]pdf$'
+enabled = false
+""", extra=FAST)
+    assert project.run("check", "lab-hub").exit_code == 0
+    server.set("/hub", page.format(item.format("/policy/v2.pdf", "Policy v2") +
+                                   item.format("/policy/v1.pdf", "Policy v1") +
+                                   item.format("/reports/r2.pdf", "Report two") +
+                                   item.format("/reports/r1.pdf", "Report one")))
+
+    assert project.run("check", "lab-hub").exit_code == 0
+
+    discovered = [c["url"] for c in project.changes() if c["kind"] == "discovered"]
+    assert discovered == [server.url("/reports/r2.pdf")]
+    hub_change = next(c for c in project.changes() if c["source"] == "lab-hub" and c["kind"] == "modified")
+    added = {link["url"] for link in hub_change["details"]["links"]["added"]}
+    assert added == {server.url("/policy/v2.pdf"), server.url("/reports/r2.pdf")}
