@@ -413,19 +413,21 @@ def test_a_deleted_heading_alone_is_not_a_commitment() -> None:
     ("Version 1.0", "Version 1.1"),
     ("Last updated: March 3, 2025", "Last updated: June 2, 2025"),
 ], ids=["version-label", "last-updated-date"])
-def test_a_version_label_or_date_change_is_material_x_neutral(old_line: str, new_line: str) -> None:
+def test_a_version_label_or_date_change_is_editorial_x(old_line: str, new_line: str) -> None:
     old = POLICY.format(body=KEPT)
     new = old.replace(old_line, new_line)
     diff = compare(old, new)
     verdict = only(classify_hunks(diff.hunks, old, new, TAXONOMY))
-    assert (verdict.material, verdict.tags, verdict.direction) == (True, ("X", "X-version"), "neutral")
+    assert (verdict.material, verdict.tags, verdict.direction) == (False, ("X", "X-version"), None)
+    assert verdict.editorial_reason == "version-label"
     assert verdict.reasons == ("version label or date changed (X)",)
 
 
-def test_a_link_change_is_x_neutral() -> None:
+def test_a_link_change_is_an_editorial_cross_reference() -> None:
     verdict = only(judge("See https://example.org/policy-v1.pdf for the details.",
                          "See https://example.org/policy-v2.pdf for the details."))
-    assert (verdict.material, verdict.tags, verdict.direction) == (True, ("X", "X-link"), "neutral")
+    assert (verdict.material, verdict.tags, verdict.direction) == (False, ("X", "X-link"), None)
+    assert verdict.editorial_reason == "cross-reference"
 
 
 def test_a_title_change_is_x_neutral() -> None:
@@ -443,14 +445,15 @@ def test_a_deadline_date_is_not_a_version_label() -> None:
     assert verdict.direction == "weaken"
 
 
-def test_a_new_changelog_entry_is_x_neutral() -> None:
+def test_a_new_changelog_entry_is_editorial_x_changelog() -> None:
     template = POLICY + "# Changelog\n{log}\n"
     old = template.format(body=KEPT, log="Version 1.0: first release.")
     new = template.format(body=KEPT,
                           log="Version 1.1: we may now adjust safeguards.\nVersion 1.0: first release.")
     diff = compare(old, new)
     verdict = only(classify_hunks(diff.hunks, old, new, TAXONOMY))
-    assert (verdict.material, verdict.tags, verdict.direction) == (True, ("X", "X-changelog"), "neutral")
+    assert (verdict.material, verdict.tags, verdict.direction) == (False, ("X", "X-changelog"), None)
+    assert verdict.editorial_reason == "changelog"
 
 
 def test_an_edit_under_a_dated_changelog_entry_is_x_changelog() -> None:
@@ -460,7 +463,7 @@ def test_an_edit_under_a_dated_changelog_entry_is_x_changelog() -> None:
     diff = compare(old, new)
     verdict = only(classify_hunks(diff.hunks, old, new, TAXONOMY))
     assert verdict.section == "March 3, 2025"
-    assert (verdict.tags, verdict.direction) == (("X", "X-changelog"), "neutral")
+    assert (verdict.material, verdict.tags, verdict.direction) == (False, ("X", "X-changelog"), None)
     assert verdict.reasons == ("changelog entry changed (section 'Changelog')",)
 
 

@@ -306,13 +306,15 @@ def test_a_hunk_running_into_the_changelog_is_judged_on_its_body_part_only() -> 
     assert not_named.status == "version_only"  # the changelog text in the same hunk does not explain it
 
 
-def test_an_entry_naming_only_the_area_is_partial() -> None:
+def test_an_entry_naming_only_the_area_leaves_the_hunk_unexplained_and_the_change_partial() -> None:
     old = policy()
     new = policy("1.1", "June 2, 2025", edits=(AUDITS,), entries=("Revised the external review section.",))
 
     result, hunks = explain(old, new, material_phrases=AUDITS, now=AFTER_GRACE, section="3. External review")
 
-    assert result.per_hunk[index_of(hunks, "auditor will review")].status == "partial"
+    verdict = result.per_hunk[index_of(hunks, "auditor will review")]
+    assert verdict.status == "version_only"  # "partial" is a change-level verdict only
+    assert verdict.evidence  # the entry that points at the area stays in the evidence
     assert result.status == "partial"
 
 

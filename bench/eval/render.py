@@ -13,7 +13,8 @@ headings, paragraphs and list items:
   starts with a bullet glyph (or is only one) starts a list item; "word-" at a line end joins the next
   line without a space ("pre-" + "deployment");
 - a paragraph cut by a page break (no closing punctuation before it, a lower-case start after it) is
-  joined again.
+  joined again, and so is a word hyphenated across a blank line ("infrastruc-" + "ture," stays
+  "infrastruc-ture,", like any line-end hyphen).
 
 `render_html` wraps the blocks in a page whose navigation, cookie banner, footer, inline scripts and
 build ids change on every render; `render_pdf` lays them out with fpdf2 (DejaVu fonts when installed),
@@ -155,13 +156,17 @@ def blocks(text: str, *, markdown: bool = False) -> list[Block]:
 
 
 def _join_across_pages(found: list[Block], page_starts: set[int]) -> list[Block]:
+    """Join a paragraph cut by a page break, and a word hyphenated across a blank line ("infrastruc-")."""
     out: list[Block] = []
     for i, block in enumerate(found):
         previous = out[-1] if out else None
-        if (i in page_starts and previous is not None and block.kind == "p" and previous.kind in ("p", "li")
-                and not previous.text.endswith(_TERMINAL) and block.text[:1].islower()):
-            previous.text += " " + block.text
-            continue
+        if previous is not None and block.kind == "p" and previous.kind in ("p", "li") and block.text[:1].islower():
+            if len(previous.text) > 1 and previous.text.endswith("-") and previous.text[-2].isalpha():
+                previous.text += block.text
+                continue
+            if i in page_starts and not previous.text.endswith(_TERMINAL):
+                previous.text += " " + block.text
+                continue
         out.append(block)
     return out
 
@@ -332,8 +337,10 @@ def render_pdf(found: list[Block], *, title: str, running_header: str, author: s
         lines: list[str] = []
         for word in text(value).split():
             w = measure(word)
-            while w > width and len(word) > 1:  # a URL longer than the line: cut it
+            while w > width and len(word) > 1:  # a URL longer than the line: cut it, after a / - . if any
                 cut = max(1, int(len(word) * width / w) - 1)
+                soft = max(word.rfind(mark, 0, cut) for mark in "/-._?&=")
+                cut = soft + 1 if soft > cut // 2 else cut
                 if line:
                     lines.append(" ".join(line))
                     line, used = [], 0.0

@@ -35,6 +35,7 @@ def _verdict(hunk: Hunk, context: _Context) -> HunkVerdict:
     judgement = _Judgement(None, (), reason) if reason else _judge(hunk, context)
     if judgement.editorial_reason:
         why = judgement.reasons or (f"editorial: {judgement.editorial_reason}",)
-        return HunkVerdict(False, "editorial", judgement.editorial_reason, tags, None, section, why)
+        editorial_tags = judgement.tags if judgement.tags is not None else tags
+        return HunkVerdict(False, "editorial", judgement.editorial_reason, editorial_tags, None, section, why)
     return HunkVerdict(True, "material", None, judgement.tags if judgement.tags is not None else tags,
                        judgement.direction, section, judgement.reasons)

@@ -31,6 +31,9 @@ from watcher.diff import Hunk
 
 _CHANGELOG = re.compile(r"change ?log|version history|revision history|updates and changes|past versions|"
                         r"release notes|document history|summary of changes", re.IGNORECASE)
+# Meta changes that change no commitment: a bumped label or date is evidence (b) of the verdict, a link is a
+# cross-reference. A renamed document (X-rename) stays material.
+_META_EDITORIAL = {"X-version": "version-label", "X-link": "cross-reference"}
 # Escape clauses that suspend an existing commitment even when they arrive as a sentence of their own
 # (codebook example I: a marginal-risk provision is W, not A).
 _SUSPENSION_CLAUSES = ("competitor", "may-adjust", "exemption", "at-our-discretion")
@@ -40,9 +43,10 @@ def _judge(hunk: Hunk, context: _Context) -> _Judgement:
     """Direction and reasons of a material hunk (or a late editorial reason for moved passages)."""
     if meta := _meta_change(hunk):
         reason, sub_tag = meta
-        return _Judgement("neutral", (reason,), tags=("X", sub_tag))
+        return _Judgement("neutral", (reason,), _META_EDITORIAL.get(sub_tag), tags=("X", sub_tag))
     if changelog := _changelog_heading(hunk, context):
-        return _Judgement("neutral", (f"changelog entry changed (section '{changelog}')",),
+        # The document's own account of its changes is evidence about them, not a change of commitment.
+        return _Judgement(None, (f"changelog entry changed (section '{changelog}')",), "changelog",
                           tags=("X", "X-changelog"))
     old_sentences, new_sentences = _passage_sentences(hunk.old_text), _passage_sentences(hunk.new_text)
     dropped, added = _unpaired(old_sentences, new_sentences), _unpaired(new_sentences, old_sentences)

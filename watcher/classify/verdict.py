@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 EDITORIAL_REASONS = ("whitespace", "empty", "typography", "punctuation", "spelling-variant",
-                     "toc-or-page-number", "acknowledgements", "moved")
+                     "toc-or-page-number", "acknowledgements", "moved", "version-label", "changelog",
+                     "cross-reference")
 DIRECTIONS = ("strengthen", "weaken", "remove", "add", "relocate", "neutral")
 SEVERITIES = ("info", "low", "medium", "high")  # ascending
 KEY_COMMITMENTS = ("II", "IV", "VII", "VIII")  # weakening these is always high severity

@@ -89,15 +89,15 @@ def _only_label_or_date(hunk: Hunk) -> bool:
     return bool(hunk.old_text or hunk.new_text) and bare(hunk.old_text) == bare(hunk.new_text)
 
 
-def _summary(statuses: list[str], open_window: bool, bumped: bool) -> str:
-    """The change-level status from the statuses of its material hunks."""
+def _summary(statuses: list[str], open_window: bool, bumped: bool, addressed: bool) -> str:
+    """The change-level status from its material hunks' statuses (addressed: an account names or points at one)."""
     if not statuses:
         return NOT_APPLICABLE
     if all(status == EXPLAINED for status in statuses):
         return EXPLAINED
     if open_window:
         return PENDING
-    if any(status in (EXPLAINED, PARTIAL) for status in statuses):
+    if addressed:
         return PARTIAL
     return VERSION_ONLY if bumped else SILENT
 
@@ -156,10 +156,11 @@ def explain_change(hunks: Sequence[Hunk], material: Sequence[bool], tags: Sequen
             per_hunk.append(HunkExplanation(NOT_APPLICABLE))
         elif names[i]:
             per_hunk.append(HunkExplanation(EXPLAINED, tuple(names[i])))
-        elif points[i]:
-            per_hunk.append(HunkExplanation(PARTIAL, tuple(points[i])))
         else:
-            per_hunk.append(HunkExplanation(VERSION_ONLY if bumped else PENDING if open_window else SILENT))
+            # An entry that only points at the hunk's class ("updated our thresholds") does not explain it:
+            # per hunk the verdict is as if unexplained; the pointer stays in the evidence.
+            per_hunk.append(HunkExplanation(VERSION_ONLY if bumped else PENDING if open_window else SILENT,
+                                            tuple(points[i])))
 
     hunk_evidence: dict[int, tuple[int, ...]] = {}
     for i, verdict in enumerate(per_hunk):
@@ -168,5 +169,6 @@ def explain_change(hunks: Sequence[Hunk], material: Sequence[bool], tags: Sequen
     for index in range(len(evidence)):
         hunk_evidence.setdefault(index, ())
     reason_given = any(_gives_reason(evidence[index].text) for index, named in hunk_evidence.items() if named)
-    status = _summary([per_hunk[i].status for i in counted], open_window, bumped)
+    addressed = any(names[i] or points[i] for i in counted)
+    status = _summary([per_hunk[i].status for i in counted], open_window, bumped, addressed)
     return Explanation(status, reason_given, tuple(evidence), hunk_evidence, tuple(per_hunk))
