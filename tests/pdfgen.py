@@ -55,7 +55,10 @@ def make_pdf(paragraphs: list[str], *, title: str = "Test document", header: str
              footer_page_numbers: bool = True, metadata: dict[str, str] | None = None,
              creation_date: datetime | None = None, font_size: int = 11, font: str = "sans",
              compress: bool = True, page_number_format: str = "Page {page} of {pages}") -> bytes:
-    """A multi-page PDF of paragraphs ("# " starts a heading, "- " a bullet item), byte-for-byte repeatable.
+    """A multi-page PDF of paragraphs, byte-for-byte repeatable.
+
+    "# " starts a heading (bold, 4 pt larger than the text), "## " a smaller one (bold, 2 pt larger),
+    "### " a bold paragraph at text size, "- " a bullet item.
 
     Lines are broken here (greedy, at spaces or at soft hyphens, which print as "-"), so a test knows
     exactly which words end up hyphenated. `font` is "sans" or "serif" (DejaVu, Unicode) or "core"
@@ -96,9 +99,11 @@ def _register_fonts(pdf: FPDF, font: str) -> None:
 def _write_paragraph(pdf: FPDF, paragraph: str, family: str, font_size: int) -> None:
     """Lay out one heading, bullet item or paragraph, then leave paragraph spacing below it."""
     line_height = font_size * 0.55
-    if paragraph.startswith("# "):
-        pdf.set_font(family, style="B", size=font_size + 4)
-        text, indent, height = paragraph[2:], 0.0, line_height * 1.4
+    marks, _, heading = paragraph.partition(" ")
+    if marks in HEADING_STYLES:
+        step, spacing = HEADING_STYLES[marks]
+        pdf.set_font(family, style="B", size=font_size + step)
+        text, indent, height = heading, 0.0, line_height * spacing
     elif paragraph.startswith("- "):
         pdf.set_font(family, size=font_size)
         text, indent, height = "\u2022 " + paragraph[2:], 4.0, line_height
@@ -110,6 +115,10 @@ def _write_paragraph(pdf: FPDF, paragraph: str, family: str, font_size: int) -> 
         pdf.set_x(pdf.l_margin + indent)
         pdf.cell(width, height, line, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(line_height * 0.6)
+
+
+HEADING_STYLES = {"#": (4, 1.4), "##": (2, 1.2), "###": (0, 1.0)}
+"""Heading marks: how many points larger than the text make_pdf prints them (bold), and their line height."""
 
 
 def wrap_text(pdf: FPDF, text: str, width: float) -> list[str]:
@@ -159,6 +168,33 @@ def make_pdf_without_text() -> bytes:
     pdf.add_page()
     pdf.rect(30, 30, 100, 60, style="F")
     return bytes(pdf.output())
+
+
+def make_scaled_pdf(lines: list[tuple[float, str]], *, line_gap: float = 1.25) -> bytes:
+    """A one-page PDF of (size, text) lines, written the way Cairo and some other producers write text:
+    the font is set at size 1 ("/F1 1 Tf") and scaled to its printed size by the text matrix.
+
+    Lines follow each other at line_gap times their size; a change of size also leaves a blank line.
+    """
+    content = bytearray(b"BT /F1 1 Tf ")
+    y = 800.0
+    previous = None
+    for size, text in lines:
+        y -= size * line_gap + (size if previous not in (None, size) else 0)
+        previous = size
+        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("latin-1")
+        content += b"%g 0 0 %g 50 %g Tm (%s) Tj " % (size, size, y, escaped)
+    content += b"ET"
+    body = bytes(content)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 842] /Resources << /Font << /F1 5 0 R >> >>"
+        b" /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    return _assemble_pdf(objects)
 
 
 def make_content_bomb(text_operations: int) -> bytes:

@@ -106,6 +106,8 @@ def test_account_on_updates_page_within_grace_explains_on_reevaluation(server: D
     assert change["explanation"]["status"] == "explained"
     assert change["explanation"]["evidence"][0]["source"] == "lab-updates"
     assert change["explanation"]["reason_given"] is True
+    account = next(c for c in project.changes() if c["source"] == "lab-updates" and c["kind"] == "modified")
+    assert account["severity"] == "low" and account["explanation"] is None  # the account is evidence
 
 
 def test_editorial_only_change_is_info_and_not_material(server: DocServer, project: Project) -> None:

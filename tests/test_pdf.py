@@ -14,12 +14,13 @@ import pypdfium2
 import pytest
 
 from tests.pdfgen import (
-    HAS_UNICODE_FONTS, SOFT_HYPHEN, make_content_bomb, make_pdf, make_pdf_without_text,
+    HAS_UNICODE_FONTS, SOFT_HYPHEN, make_content_bomb, make_pdf, make_pdf_without_text, make_scaled_pdf,
 )
 from watcher.errors import NormalizeError
 from watcher.normalize.pdf import (
-    PdfLine, is_page_number, join_lines, join_pages, mark_paragraph_gaps, merge_lines, normalize_pages, pdf_to_text,
-    remove_page_numbers, remove_running_lines, run_limited, should_drop_hyphen, word_vocabulary,
+    HeadingCandidate, PdfLine, heading_levels, is_heading_block, is_page_number, join_lines, join_pages,
+    mark_headings, mark_paragraph_gaps, merge_lines, normalize_pages, pdf_to_text, remove_page_numbers,
+    remove_running_lines, run_limited, should_drop_hyphen, word_vocabulary,
 )
 from watcher.normalize.text import clean_text
 
@@ -74,8 +75,17 @@ DOCUMENT = [
 
 
 def expected_text(paragraphs: list[str]) -> str:
-    """What a perfect extraction returns: headings without "# ", no soft hyphens, cleaned."""
-    return clean_text("\n".join(p[2:] if p.startswith("# ") else p for p in paragraphs).replace(S, ""))
+    """What a perfect extraction returns: the paragraphs with their heading marks, no soft hyphens, cleaned.
+
+    Levels rank the heading sizes a document uses, so the marks come out as written only if the
+    document uses "#" whenever it uses "##", and "##" whenever it uses "###" (make_pdf's sizes).
+    """
+    return clean_text("\n".join(paragraphs).replace(S, ""))
+
+
+def heading_lines(text: str) -> list[str]:
+    """The lines of a text that carry heading marks."""
+    return [line for line in text.splitlines() if line.startswith("#")]
 
 
 def raw_pdfium_text(data: bytes) -> str:
@@ -162,6 +172,79 @@ def test_reexport_with_other_metadata_fonts_and_compression_gives_identical_text
     assert len({original, *variants}) == len(variants) + 1  # all different files
     texts = {pdf_to_text(data).text for data in [original, *variants]}
     assert texts == {expected_text(DOCUMENT)}
+
+
+# Two heading sizes and numbered bold headings at text size, among things that are not headings: a
+# bold lead-in, a numbered list item, a bullet, a large-print sentence, and a contents entry in bold.
+LEVELS_DOCUMENT = [
+    "# Frontier Safety Framework",
+    "Contents",
+    "### 1 Scope and definitions 2",
+    "This framework describes how we evaluate models for dangerous capabilities and which safeguards we "
+    "apply before and after deployment. It is reviewed every year by the board.",
+    "## 1. Scope",
+    "The framework applies to every model we train with more compute than our previous frontier model, "
+    "and to every model we make available to customers or to the public.",
+    "### 1.1 Covered models",
+    "A model is covered from the start of its training run until it is retired and its weights deleted.",
+    "### Note on terminology",
+    "Terms in bold are defined in the glossary at the end of this document and keep that meaning throughout.",
+    "1. Evaluations run before every release.",
+    "- Results are shared with the board.",
+    "## We will pause training when a threshold is crossed.",
+    "# 2. Capability Thresholds And The Safeguards That Each Of Them Requires Before Any Release",
+    "Each threshold names a capability and the evaluations that measure it. Crossing one triggers the "
+    "safeguards listed for it, and deployment waits until they are in place.",
+    "## Appendix A",
+    "The glossary lists every defined term with a short explanation and a reference to the section where "
+    "it is used first.",
+]
+LEVELS_EXPECTED_HEADINGS = [
+    "# Frontier Safety Framework", "## 1. Scope", "### 1.1 Covered models",
+    "# 2. Capability Thresholds And The Safeguards That Each Of Them Requires Before Any Release",
+    "## Appendix A",
+]
+
+
+def test_headings_are_marked_by_font_size_and_body_paragraphs_are_not() -> None:
+    text = pdf_to_text(make_pdf(DOCUMENT)).text
+    assert heading_lines(text) == ["# 1. Purpose of this policy", "# 2. Thresholds", "# 3. Review"]
+    assert text == expected_text(DOCUMENT)
+
+
+def test_heading_sizes_rank_into_levels_and_lookalikes_stay_body_text() -> None:
+    data = make_pdf(LEVELS_DOCUMENT)
+    raw = raw_pdfium_text(data)
+    wrapped = LEVELS_DOCUMENT[14][2:]
+    assert wrapped not in raw and wrapped in raw.replace("\r\n", " ")  # the long heading wraps
+    text = pdf_to_text(data).text
+    assert heading_lines(text) == LEVELS_EXPECTED_HEADINGS
+    lines = text.splitlines()
+    for body in ["Contents", "1 Scope and definitions 2", "Note on terminology",
+                 "1. Evaluations run before every release.", "- Results are shared with the board.",
+                 "We will pause training when a threshold is crossed."]:
+        assert body in lines
+
+
+@pytest.mark.parametrize("variant", [
+    {"font": "core"}, {"font": "serif"}, {"font_size": 9}, {"font_size": 13, "compress": False},
+    {"metadata": {"producer": "Another Tool 9.1"},
+     "creation_date": datetime(2025, 6, 30, tzinfo=timezone.utc)},
+])
+def test_heading_levels_survive_reexport_with_other_fonts_and_sizes(variant: dict[str, object]) -> None:
+    original = pdf_to_text(make_pdf(LEVELS_DOCUMENT)).text
+    assert pdf_to_text(make_pdf(LEVELS_DOCUMENT, **variant)).text == original  # type: ignore[arg-type]
+
+
+def test_headings_are_found_when_the_text_matrix_scales_a_one_point_font() -> None:
+    body = "Body text is printed at ten points by scaling a font of size one with the text matrix"
+    lines = [(24.0, "Frontier Safety Framework"), (16.0, "1. Introduction"), *[(10.0, body)] * 4,
+             (10.0, "and the paragraph ends here."), (16.0, "2. Capability Levels"), *[(10.0, body)] * 3,
+             (10.0, "The end.")]
+    text = pdf_to_text(make_scaled_pdf(lines)).text
+    assert text.splitlines() == ["# Frontier Safety Framework", "## 1. Introduction",
+                                 " ".join([body] * 4 + ["and the paragraph ends here."]),
+                                 "## 2. Capability Levels", " ".join([body] * 3 + ["The end."])]
 
 
 def test_make_pdf_is_deterministic_but_metadata_changes_bytes() -> None:
@@ -363,6 +446,79 @@ def test_geometry_marks_paragraph_gaps_and_size_changes() -> None:
     pages = mark_paragraph_gaps([body + after_gap, unknown])
     assert pages == [[*(f"line {n}" for n in range(5)), "", "after gap", "", "Big Heading", "", "body again"],
                      ["no geometry", "still none"]]
+    candidates = [line for page in pages for line in page if isinstance(line, HeadingCandidate)]
+    assert candidates == ["Big Heading"]
+    assert candidates[0].ratio == pytest.approx(16 / 11) and not candidates[0].bold
+
+
+def test_bold_lines_at_body_size_are_candidates_and_smaller_ones_are_not() -> None:
+    lines = [PdfLine("Body text line.", baseline=700 - 14 * n, font_size=10) for n in range(5)]
+    lines += [PdfLine("4.2 Thresholds", baseline=600, font_size=10, bold=True),
+              PdfLine("1 Footnote", baseline=580, font_size=7, bold=True)]
+    page = mark_paragraph_gaps([lines])[0]
+    candidates = [line for line in page if isinstance(line, HeadingCandidate)]
+    assert candidates == ["4.2 Thresholds"] and candidates[0].bold
+
+
+def _candidate(text: str, ratio: float = 1.5, bold: bool = False) -> HeadingCandidate:
+    return HeadingCandidate(text, ratio, bold)
+
+
+@pytest.mark.parametrize(("text", "bold", "heading"), [
+    ("Capability thresholds", False, True),
+    ("What does a threshold mean for deployment?", False, True),
+    ("4.2 Capability thresholds.", False, True),        # a numbered heading may end with a period
+    ("Appendix A", False, True),
+    ("Section 3: Governance", True, True),
+    ("4.2 Capability thresholds", True, True),
+    ("IV. Review", True, True),
+    ("We will pause training when a threshold is crossed.", False, False),  # large-print sentence
+    ("Key commitments:", False, False),
+    ("T", False, False),                                 # a drop cap
+    ("2024", False, False),
+    ("- A bullet in a large font", False, False),
+    ("continued from the previous page", False, False),
+    ("Capability thresholds and the safeguards that each of them requires before any release to customers "
+     "or the public", False, False),                      # too long
+    ("Capability thresholds", True, False),              # bold at body size needs a section number
+    ("2 approvals are required", True, True),            # (a number is a number)
+    ("1 Introduction 3", True, False),                   # a contents entry
+    ("1. Introduction .......... 3", False, False),      # dot leaders
+])
+def test_is_heading_block(text: str, bold: bool, heading: bool) -> None:
+    assert is_heading_block(_candidate(text, 1.0 if bold else 1.5, bold)) is heading
+
+
+def test_heading_levels_rank_sizes_and_group_near_ones() -> None:
+    assert heading_levels([1.8, 1.4, 1.2, 1.0]) == {1.8: 1, 1.4: 2, 1.2: 3, 1.0: 3}
+    assert heading_levels([1.45, 1.4, 1.36, 1.2]) == {1.45: 1, 1.4: 1, 1.36: 1, 1.2: 2}
+    assert heading_levels([1.0]) == {1.0: 1}
+    assert heading_levels([]) == {}
+
+
+def test_mark_headings_marks_only_heading_blocks_and_returns_plain_text() -> None:
+    blocks = ["Body text.", _candidate("Main", 2.0), _candidate("A large-print sentence.", 2.0),
+              _candidate("Sub", 1.3), _candidate("4.2 Bold", 1.0, bold=True),
+              _candidate("Plain bold", 1.0, bold=True)]
+    marked = mark_headings(blocks)
+    assert marked == ["Body text.", "# Main", "A large-print sentence.", "## Sub", "### 4.2 Bold",
+                      "Plain bold"]
+    assert not any(isinstance(block, HeadingCandidate) for block in marked)
+
+
+def test_merge_keeps_heading_lines_of_one_size_together_and_apart_from_other_sizes() -> None:
+    # Full lines are 59 characters; at 1.4 times the size, 32 characters fill a line as 45 body ones do.
+    lines = [_candidate("Capability Thresholds And All The", 1.4), _candidate("Required Safeguards", 1.4),
+             _candidate("1.1 Next Heading", 1.4), _candidate("Fabio Fiorina", 1.4),
+             _candidate("Simon Josefsson", 1.4),
+             _candidate("Smaller Heading", 1.2), "Body After It", "runs on.", FULL, FULL, FULL,
+             _candidate("4.2 Bold heading", 1.0, bold=True), "at body size continues"]
+    blocks = merge_lines(lines)
+    assert blocks == ["Capability Thresholds And All The Required Safeguards", "1.1 Next Heading",
+                      "Fabio Fiorina", "Simon Josefsson", "Smaller Heading", "Body After It runs on.",
+                      f"{FULL} {FULL} {FULL}", "4.2 Bold heading at body size continues"]
+    styles = [(block.ratio, block.bold) if isinstance(block, HeadingCandidate) else None for block in blocks]
+    assert styles == [(1.4, False)] * 4 + [(1.2, False), None, None, (1.0, True)]
 
 
 def test_page_breaks_continue_sentences_but_end_finished_ones() -> None:

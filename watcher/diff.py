@@ -19,11 +19,12 @@ turns old into new, except that a missing final newline is not reported as a cha
 from __future__ import annotations
 
 import re
-import time
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, groupby
+from operator import add, eq
 from typing import Any
 
 from diff_match_patch import diff_match_patch
@@ -31,22 +32,29 @@ from diff_match_patch import diff_match_patch
 EQUAL, DELETE, INSERT = "=", "-", "+"
 _OPS = (EQUAL, DELETE, INSERT)
 
-# Diff_Timeout bounds diff-match-patch's Myers search, the only step whose cost grows faster than the
-# text (with the square of the number of edits). Anchoring first (_anchored_diffs) keeps ordinary
-# revisions, even hundreds of edited paragraphs in 1 MB, far below it: 50 scattered word changes in
-# 1 MB take ~40 ms. The budget matters only for wholesale rewrites (no common lines, few unique
-# words), where dmp stops, reports the unresolved middle as deleted and re-inserted, which is the
-# honest answer for a rewrite anyway, and the cost stays near two seconds instead of minutes.
-# The line pass gets a small share, so when it gives up the word pass still has time.
-# Deadlines are time.time() values because that is the clock dmp compares them with.
-_LINE_PASS_SECONDS = 0.5
-_TOTAL_SECONDS = 2.0
-# Every changed block gets at least this much, so one huge block cannot coarsen all the others.
-_MIN_BLOCK_SECONDS = 0.05
-
-# Word diffs of blocks with more tokens than this are first anchored on unique words (see
-# _anchored_diffs); smaller ones get plain Myers, which is fast there and never less minimal.
-_ANCHOR_TOKENS = 4000
+# The output must depend on the texts alone (users cite hunks as evidence, evaluations are rerun), so
+# no step may stop on a clock: work is bounded by size instead. Myers' algorithm (diff-match-patch's
+# diff_bisect, run with Diff_Timeout = 0) is the only step whose cost grows faster than the text: up
+# to ~1.3 us per cell of its edit graph, len(old) * len(new), when the two sides have little in
+# common (measured on 1000 x 1000 codes; similar sides cost far less). So it only ever runs on
+# stretches whose size bounds that cost:
+#   - both passes first cut their sequences at items found once in each side and in the same order,
+#     as patience diff does (_planned), and strip common prefixes and suffixes; ordinary revisions,
+#     even thousands of edited paragraphs in 1 MB, leave only stretches of a few lines or words;
+#   - a stretch still larger than _MYERS_CELLS is cut again at items unique within it, up to
+#     _ANCHOR_DEPTH times; what remains is reported as deleted and re-inserted, the honest answer
+#     for rewritten text anyway;
+#   - all stretches of one pass together may use _PASS_CELLS. If a wholesale rewrite leaves more,
+#     Myers runs on every stretch up to the largest size whose stretches all fit (smallest first),
+#     and larger ones are deleted and re-inserted: one threshold for the whole text, not first come
+#     first served, so an early rewrite does not coarsen a later edit.
+# 200 x 200 tokens (a long paragraph) stays well under 0.1 s even when wholly rewritten, and the
+# two passes together stay under ~3 s of Myers on any input; 50 scattered word changes in 1 MB never
+# come near either limit (their stretches are a word or two).
+_MYERS_CELLS = 1_024
+_PASS_CELLS = 500_000
+_ANCHOR_DEPTH = 4
+_ANCHOR_WIDTHS = (1, 4, 16)
 
 _MAX_RUN_LINES = 20  # a longer run of inserted/deleted lines is split at its headings
 _HEADING = re.compile(r"#+ ")
@@ -133,12 +141,10 @@ def compare(old: str, new: str, *, context_chars: int = 200) -> TextDiff:
     # A missing final newline would make the last line differ from the same line followed by more.
     padded_old, padded_new = _with_final_newline(old), _with_final_newline(new)
     dmp = diff_match_patch()
-    dmp.Diff_Timeout = _TOTAL_SECONDS  # > 0 also enables dmp's half-match speedup
-    started = time.time()
+    dmp.Diff_Timeout = 0  # no clock: _planned bounds Myers by size (this also disables half-match)
+    blocks = list(_changed_blocks(dmp, padded_old, padded_new))
     spans: list[_Span] = []
-    for block in _changed_blocks(dmp, padded_old, padded_new, started + _LINE_PASS_SECONDS):
-        deadline = max(started + _TOTAL_SECONDS, time.time() + _MIN_BLOCK_SECONDS)
-        chunks = _block_chunks(dmp, block, deadline)
+    for block, chunks in zip(blocks, _blocks_chunks(dmp, blocks), strict=True):
         pieces = _pieces(chunks, block.old_start, block.new_start, padded_old, padded_new)
         spans.extend(_spans(pieces, padded_old, padded_new))
     spans = [span for span in _unpadded(spans, len(old), len(new)) if span.is_change()]
@@ -211,10 +217,12 @@ def _with_final_newline(text: str) -> str:
     return text if not text or text.endswith("\n") else text + "\n"
 
 
-def _changed_blocks(dmp: diff_match_patch, old: str, new: str, deadline: float) -> Iterator[_Block]:
+def _changed_blocks(dmp: diff_match_patch, old: str, new: str) -> Iterator[_Block]:
     """Runs of changed lines, found by diffing lines mapped to single characters."""
     old_codes, new_codes, line_array = dmp.diff_linesToChars(old, new)
-    diffs = _anchored_diffs(dmp, old_codes, new_codes, deadline)
+    # Lines found once in each text are always matched first (patience diff), however small the texts.
+    plan = _planned_between(dmp, old_codes, new_codes, _unique_common_anchors(old_codes, new_codes), 1, 1)
+    [diffs] = _resolved(dmp, [plan])
     dmp.diff_charsToLines(diffs, line_array)
     old_pos = new_pos = 0
     deleted: list[str] = []
@@ -234,39 +242,140 @@ def _changed_blocks(dmp: diff_match_patch, old: str, new: str, deadline: float) 
         yield _block_ending_at(old_pos, new_pos, deleted, inserted)
 
 
-def _anchored_diffs(dmp: diff_match_patch, old_codes: str, new_codes: str,
-                    deadline: float) -> list[tuple[int, str]]:
-    """dmp diff of two code strings, first cut at codes found once in each and in the same order.
+# --- bounded diffs of code strings (both passes) -----------------------------------------------
+
+@dataclass(frozen=True)
+class _Stretch:
+    """Two code strings left for Myers, which runs on them if the pass's budget allows."""
+
+    old: str
+    new: str
+    cost: int  # a bound on Myers' work, in cells of its edit graph (see _MYERS_CELLS)
+
+
+_Plan = list[tuple[int, str] | _Stretch]  # dmp diffs, with stretches still to diff
+
+
+def _planned(dmp: diff_match_patch, old: str, new: str, depth: int) -> _Plan:
+    """The diff of old and new, with each stretch small enough for Myers left as a _Stretch.
+
+    Common prefix and suffix come off first; a larger stretch is cut at items unique within it
+    (up to _ANCHOR_DEPTH times), and what still cannot be cut is left to _resolved with its cost.
+    """
+    head = dmp.diff_commonPrefix(old, new)
+    tail = dmp.diff_commonSuffix(old[head:], new[head:])
+    old_mid, new_mid = old[head:len(old) - tail], new[head:len(new) - tail]
+    plan: _Plan = [(dmp.DIFF_EQUAL, old[:head])]
+    if not old_mid or not new_mid or set(old_mid).isdisjoint(new_mid):
+        plan += [(dmp.DIFF_DELETE, old_mid), (dmp.DIFF_INSERT, new_mid)]
+    elif len(old_mid) * len(new_mid) <= _MYERS_CELLS:
+        plan.append(_Stretch(old_mid, new_mid, len(old_mid) * len(new_mid)))
+    elif depth < _ANCHOR_DEPTH and (found := _anchors(old_mid, new_mid)):
+        plan += _planned_between(dmp, old_mid, new_mid, *found, depth + 1)
+    else:
+        # Nothing unique left to cut at (repeated lines or words), but few edits may still make
+        # Myers cheap: the pass's budget decides, and what it cannot afford is deleted and re-inserted.
+        plan.append(_Stretch(old_mid, new_mid, _myers_cost(old_mid, new_mid)))
+    plan.append((dmp.DIFF_EQUAL, old[len(old) - tail:]))
+    return plan
+
+
+def _planned_between(dmp: diff_match_patch, old: str, new: str, anchors: list[tuple[int, int]],
+                     width: int, depth: int) -> _Plan:
+    """The diff of old and new matched at anchors (where width equal items start), the gaps planned.
 
     Myers' time grows with the square of the number of edits (about a second for 800 changed lines
     in pure Python); anchoring on unique common items first, as patience diff does, leaves it only
-    the short stretches between anchors. Stretches with nothing in common skip Myers altogether.
+    the short stretches between anchors.
     """
-    diffs: list[tuple[int, str]] = []
+    plan: _Plan = []
     old_from = new_from = 0
-    for old_at, new_at in [*_unique_common_anchors(old_codes, new_codes), (len(old_codes), len(new_codes))]:
-        old_gap, new_gap = old_codes[old_from:old_at], new_codes[new_from:new_at]
-        if set(old_gap).isdisjoint(new_gap):
-            diffs += [(dmp.DIFF_DELETE, old_gap), (dmp.DIFF_INSERT, new_gap)]
-        else:
-            diffs += dmp.diff_main(old_gap, new_gap, False, deadline)
-        diffs.append((dmp.DIFF_EQUAL, old_codes[old_at:old_at + 1]))
-        old_from, new_from = old_at + 1, new_at + 1
-    dmp.diff_cleanupMerge(diffs)  # joins the stretches; drops empty entries such as the sentinel's
-    return diffs
+    for old_at, new_at in anchors:
+        if old_at > old_from or new_at > new_from:
+            plan += _planned(dmp, old[old_from:old_at], new[new_from:new_at], depth)
+        plan.append((dmp.DIFF_EQUAL, old[old_at:old_at + width]))
+        old_from, new_from = old_at + width, new_at + width
+    plan += _planned(dmp, old[old_from:], new[new_from:], depth)
+    return plan
 
 
-def _unique_common_anchors(old_codes: str, new_codes: str) -> list[tuple[int, int]]:
-    """(old index, new index) of lines that occur once in each text: the longest run in the same order."""
-    old_once, new_once = _unique_positions(old_codes), _unique_positions(new_codes)
-    pairs = sorted((old_at, new_once[code]) for code, old_at in old_once.items() if code in new_once)
-    return _longest_increasing_run(pairs)
+def _resolved(dmp: diff_match_patch, plans: list[_Plan]) -> list[list[tuple[int, str]]]:
+    """The plans of one pass as dmp diffs: Myers on every stretch up to the pass's size limit."""
+    limit = _affordable_cells(sorted(part.cost for plan in plans for part in plan
+                                     if isinstance(part, _Stretch)))
+    resolved = []
+    for plan in plans:
+        diffs: list[tuple[int, str]] = []
+        for part in plan:
+            if not isinstance(part, _Stretch):
+                diffs.append(part)
+            elif part.cost <= limit:
+                diffs += dmp.diff_main(part.old, part.new, False)
+            else:
+                diffs += [(dmp.DIFF_DELETE, part.old), (dmp.DIFF_INSERT, part.new)]
+        dmp.diff_cleanupMerge(diffs)  # joins the pieces; drops empty entries
+        resolved.append(diffs)
+    return resolved
 
 
-def _unique_positions(codes: str) -> dict[str, int]:
-    """Where each character that occurs exactly once sits."""
-    counts = Counter(codes)
-    return {code: at for at, code in enumerate(codes) if counts[code] == 1}
+def _affordable_cells(costs: list[int]) -> int:
+    """The largest cost such that all stretches up to it (costs sorted) fit in _PASS_CELLS together."""
+    limit = total = 0
+    for cost, same in groupby(costs):
+        total += cost * sum(1 for _ in same)
+        if total > _PASS_CELLS:
+            break
+        limit = cost
+    return limit
+
+
+def _myers_cost(old: str, new: str) -> int:
+    """A bound on Myers' work for old and new, in cells: the edit graph, or less if few edits.
+
+    Myers' work is also bounded by (len(old) + len(new)) * edits, at about a quarter of a cell's
+    worst cost per unit (measured); any common subsequence bounds the edits. Matching items at the
+    same distance from the start up to some point, and from the end after it, finds one in C loops:
+    all of it when items were only replaced, or when the edits leave one shift between the sides.
+    """
+    short, long = (old, new) if len(old) <= len(new) else (new, old)
+    from_start = accumulate(map(eq, short, long), initial=0)  # [k]: matches among the first k items
+    from_end = list(accumulate(map(eq, reversed(short), reversed(long)), initial=0))
+    common = max(map(add, from_start, reversed(from_end)))
+    edits = len(old) + len(new) - 2 * common
+    return min(len(old) * len(new), (len(old) + len(new)) * edits // 4)
+
+
+def _anchors(old: str, new: str) -> tuple[list[tuple[int, int]], int] | None:
+    """Anchors and their width: unique common items, else runs of items (repeated lines or words)."""
+    for width in _ANCHOR_WIDTHS:
+        anchors = _unique_common_anchors(old, new, width)
+        if anchors:
+            return anchors, width
+    return None
+
+
+def _unique_common_anchors(old_codes: str, new_codes: str, width: int = 1) -> list[tuple[int, int]]:
+    """(old index, new index) where items (lines or tokens), or runs of width items, found once in
+    each side start: the longest series in the same order, without overlaps."""
+    old_items: Sequence[str] = old_codes
+    new_items: Sequence[str] = new_codes
+    if width > 1:
+        old_items = [old_codes[i:i + width] for i in range(len(old_codes) - width + 1)]
+        new_items = [new_codes[i:i + width] for i in range(len(new_codes) - width + 1)]
+    old_once, new_once = _unique_positions(old_items), _unique_positions(new_items)
+    pairs = sorted((old_at, new_once[item]) for item, old_at in old_once.items() if item in new_once)
+    anchors: list[tuple[int, int]] = []
+    for old_at, new_at in _longest_increasing_run(pairs):
+        if not anchors or (old_at >= anchors[-1][0] + width and new_at >= anchors[-1][1] + width):
+            anchors.append((old_at, new_at))
+    return anchors
+
+
+def _unique_positions(items: Sequence[str]) -> dict[str, int]:
+    """Where each item that occurs exactly once sits."""
+    counts = Counter(items)
+    last_at = dict(zip(items, range(len(items))))  # C loops: this runs on every stretch Myers skips
+    return {item: last_at[item] for item, count in counts.items() if count == 1}
 
 
 def _longest_increasing_run(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -310,43 +419,53 @@ class _Change:
 _Chunk = str | _Change  # a str is unchanged text
 
 
-def _block_chunks(dmp: diff_match_patch, block: _Block, deadline: float) -> list[_Chunk]:
-    """The block as alternating unchanged text and changes, aligned on words."""
-    if not block.old_text or not block.new_text:
-        return [_Change(block.old_text, block.new_text)]
+@dataclass(frozen=True)
+class _WordPlan:
+    """A block's word diff before Myers: its tokens (or None to diff characters) and the plan."""
+
+    old_tokens: list[str] | None
+    new_tokens: list[str] | None
+    plan: _Plan
+
+
+def _blocks_chunks(dmp: diff_match_patch, blocks: list[_Block]) -> list[list[_Chunk]]:
+    """Each block as alternating unchanged text and changes, aligned on words; one budget for all."""
+    word_plans = {i: _word_plan(dmp, block) for i, block in enumerate(blocks)
+                  if block.old_text and block.new_text}
+    resolved = dict(zip(word_plans, _resolved(dmp, [p.plan for p in word_plans.values()]), strict=True))
+    return [_block_chunks(dmp, word_plans[i], resolved[i]) if i in word_plans
+            else [_Change(block.old_text, block.new_text)] for i, block in enumerate(blocks)]
+
+
+def _word_plan(dmp: diff_match_patch, block: _Block) -> _WordPlan:
+    """The plan of a block's word diff: tokens (CJK: characters) as one code each."""
     old_tokens, new_tokens = _TOKEN.findall(block.old_text), _TOKEN.findall(block.new_text)
     encoded = _encode_tokens(old_tokens, new_tokens)
     if encoded is None:  # more distinct tokens than code points: diff characters instead
-        diffs = dmp.diff_main(block.old_text, block.new_text, False, deadline)
-        dmp.diff_cleanupSemantic(diffs)
-        return _normalized(_chunks_from_text_diffs(dmp, diffs))
-    diffs = (_anchored_diffs(dmp, *encoded, deadline) if len(old_tokens) + len(new_tokens) > _ANCHOR_TOKENS
-             else dmp.diff_main(*encoded, False, deadline))
+        return _WordPlan(None, None, _planned(dmp, block.old_text, block.new_text, 0))
+    return _WordPlan(old_tokens, new_tokens, _planned(dmp, *encoded, 0))
+
+
+def _block_chunks(dmp: diff_match_patch, word_plan: _WordPlan, diffs: list[tuple[int, str]]) -> list[_Chunk]:
+    """A block's resolved word diff as chunks, cleaned up to read as phrases."""
     # Semantic cleanup on tokens: a lone shared word or space between two edits joins the edit, so
     # "the quick brown" -> "a slow red" reads as one phrase replaced, not three words.
     dmp.diff_cleanupSemantic(diffs)
-    chunks = _normalized(_decode_tokens(dmp, diffs, old_tokens, new_tokens))
+    if word_plan.old_tokens is None or word_plan.new_tokens is None:
+        return _normalized(_chunks_from_text_diffs(dmp, diffs))
+    chunks = _normalized(_decode_tokens(dmp, diffs, word_plan.old_tokens, word_plan.new_tokens))
     return _realigned_line_breaks(_normalized(_factored_common_tokens(chunks)))
 
 
 def _encode_tokens(old_tokens: list[str], new_tokens: list[str]) -> tuple[str, str] | None:
     """Each distinct token as one character (all whitespace as the same one), like diff_linesToChars."""
-    codes: dict[str, str] = {}
-
-    def encode(tokens: list[str]) -> str | None:
-        out = []
-        for token in tokens:
-            code = codes.get(token)
-            if code is None:
-                if len(codes) >= 0x10FFFF - 2:
-                    return None
-                # "\x00" is skipped as dmp does; "\x01" is every whitespace token.
-                code = codes[token] = "\x01" if token.isspace() else chr(len(codes) + 2)
-            out.append(code)
-        return "".join(out)
-
-    old_codes, new_codes = encode(old_tokens), encode(new_tokens)
-    return None if old_codes is None or new_codes is None else (old_codes, new_codes)
+    distinct = dict.fromkeys(old_tokens)  # in order of first appearance
+    distinct.update(dict.fromkeys(new_tokens))
+    if len(distinct) > 0x10FFFF - 2:
+        return None
+    # "\x00" is skipped as dmp does; "\x01" is every whitespace token.
+    codes = {token: "\x01" if token.isspace() else chr(i + 2) for i, token in enumerate(distinct)}
+    return "".join(map(codes.__getitem__, old_tokens)), "".join(map(codes.__getitem__, new_tokens))
 
 
 def _decode_tokens(dmp: diff_match_patch, diffs: list[tuple[int, str]], old_tokens: list[str],

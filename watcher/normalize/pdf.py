@@ -7,12 +7,13 @@ The pipeline, and why each step exists:
    gets RLIMIT_AS (memory), RLIMIT_CPU (a backstop if the parent dies) and no core dumps; the parent
    kills it at the wall-clock deadline. A hang, a crash or an allocation failure therefore fails only
    that one call, as a NormalizeError.
-2. `extract_pdf` reads every line with its baseline and font size (pypdfium2), and `mark_paragraph_gaps`
-   turns extra vertical space and font-size changes into blank lines, because the geometry is the only
-   reliable paragraph signal in a PDF.
+2. `extract_pdf` reads every line with its baseline and printed font size (pypdfium2), and
+   `mark_paragraph_gaps` turns extra vertical space and font-size changes into blank lines, because the
+   geometry is the only reliable paragraph signal in a PDF; it also marks lines that may be headings.
 3. `normalize_pages` removes page numbers and running headers/footers, joins hyphenated words, merges
-   hard-wrapped lines into one block per line, and finally applies `clean_text`, so that the same text
-   exported with other metadata, fonts or line widths gives the same output.
+   hard-wrapped lines into one block per line, marks headings "# " like the HTML normalizer does, and
+   finally applies `clean_text`, so that the same text exported with other metadata, fonts or line widths
+   gives the same output.
 
 Line merging (`merge_lines`, `starts_new_block`): a new block starts at a gap marker (blank line), at a
 list marker ("-", "*", "1.", "1)", "(a)", "iv."), and after a line clearly shorter than the document's
@@ -23,6 +24,20 @@ Hyphenation (`should_drop_hyphen`): "safe-" + "guards" joins to "safeguards" unl
 starts with a capital, the document uses the hyphenated form elsewhere, the first part is itself
 hyphenated or is a usual compound head (well-, self-, non-, ...), or the document's other line-end
 hyphens show it does not hyphenate words at all (word processors and browsers do not by default).
+
+Headings (`heading_candidate`, `is_heading_block`, `heading_levels`): the body size is the size most
+characters are printed in. A line printed more than 1.15x that size, or bold at about that size and
+starting with a section number ("4.2", "IV.", "Section 3", "Appendix A"; bold is looked up only for
+such lines), is a candidate. Lines of different sizes never merge, and a heading line counts as full
+(its heading wraps on) by its length times its size ratio. A candidate block is a heading if it has at
+most 16 words and two letters, does not start in lower case or with a bullet, has no dot leaders, and
+does not end with . , ; : ! unless it is numbered; a bold one must keep its number and not end in a
+page number (a contents entry). Levels rank the document's heading sizes as ratios to the body size:
+"# " for the largest, "## " for the next, "### " for the rest, sizes within 10% of a level's largest
+sharing it. Ratios make the result independent of the export's absolute sizes; the cost of ranking is
+that a version which adds or drops a whole heading size above the others (a cover title) shifts the
+levels below it. Sizes are the printed ones: PDFium's font size is the Tf operand, so it is scaled by
+the character's matrix (producers such as Cairo write "/F1 1 Tf" and scale the text with the matrix).
 """
 
 from __future__ import annotations
@@ -44,7 +59,7 @@ from dataclasses import dataclass
 from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext, ForkServerProcess, set_spawning_popen
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from watcher.errors import NormalizeError
 from watcher.normalize.text import clean_line, clean_text
@@ -66,11 +81,40 @@ class PdfText:
 
 @dataclass(frozen=True)
 class PdfLine:
-    """One extracted line: its text and, when PDFium could tell, its baseline (y, points) and font size."""
+    """One extracted line: its text and, when PDFium could tell, its baseline (y, points) and font size.
+
+    font_size is the size as printed (the font's size times the text and page scale). bold is looked up
+    only for lines that start with a section number ("4.2", "Appendix A"): it matters for nothing else.
+    """
 
     text: str
     baseline: float | None = None
     font_size: float | None = None
+    bold: bool = False
+
+
+class HeadingCandidate(str):
+    """A text line (or block) whose font says it may be a heading; it compares equal to its plain text.
+
+    `ratio` is its font size over the body text size. `bold` means bold at about body size with a
+    section number in front: such a block is a heading only if it keeps the number (see is_heading_block).
+    The cleanup steps keep these objects as they are; merge_lines passes the first line's style on to
+    its block, and mark_headings turns the blocks that pass into "# " lines.
+    """
+
+    ratio: float
+    bold: bool
+
+    def __new__(cls, text: str, ratio: float, bold: bool = False) -> Self:
+        """The text, marked with its size ratio and boldness."""
+        line = super().__new__(cls, text)
+        line.ratio = ratio
+        line.bold = bold
+        return line
+
+    def restyled(self, text: str) -> HeadingCandidate:
+        """Another text with this line's style."""
+        return HeadingCandidate(text, self.ratio, self.bold)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -334,7 +378,7 @@ def read_textpage_lines(textpage: Any) -> list[PdfLine]:
 
 
 class _GlyphLocator:
-    """Looks up where PDFium placed a character, to give each line a baseline and a font size."""
+    """Looks up where PDFium placed a character, to give each line a baseline, a font size and boldness."""
 
     def __init__(self, textpage: Any) -> None:
         import ctypes
@@ -345,6 +389,9 @@ class _GlyphLocator:
         self._pdfium = pdfium_c
         self._ctypes = ctypes
         self._x, self._y = ctypes.c_double(), ctypes.c_double()
+        self._matrix = pdfium_c.FS_MATRIX()
+        self._name = ctypes.create_string_buffer(256)
+        self._flags = ctypes.c_int()
 
     def line(self, segment: str, start: int) -> PdfLine:
         """A PdfLine for segment (which starts at character index start), placed by its first glyph."""
@@ -355,8 +402,32 @@ class _GlyphLocator:
         byref = self._ctypes.byref
         if not self._pdfium.FPDFText_GetCharOrigin(self._raw, index, byref(self._x), byref(self._y)):
             return PdfLine(segment)
+        size = self._size(index)
+        bold = bool(_SECTION_NUMBER.match(stripped)) and self._is_bold(index) and self._is_bold(
+            start + len(segment.rstrip()) - 1)
+        return PdfLine(segment, baseline=self._y.value, font_size=size, bold=bold)
+
+    def _size(self, index: int) -> float | None:
+        """The printed size of a character: PDFium's size is the font's (Tf), before the text matrix and
+        the page transformation scale it (many producers write "/F1 1 Tf" and scale with the matrix)."""
         size = self._pdfium.FPDFText_GetFontSize(self._raw, index)
-        return PdfLine(segment, baseline=self._y.value, font_size=size if size > 0 else None)
+        if size <= 0:
+            return None
+        if self._pdfium.FPDFText_GetMatrix(self._raw, index, self._ctypes.byref(self._matrix)):
+            scale = math.hypot(self._matrix.c, self._matrix.d)  # how long the glyph's vertical unit is
+            if scale > 0:
+                size *= scale
+        return size
+
+    def _is_bold(self, index: int) -> bool:
+        """Whether a character's font is bold: by the weight PDFium reports (from the font descriptor),
+        else by the font's name (the standard 14 fonts, such as Helvetica-Bold, have no descriptor)."""
+        if self._pdfium.FPDFText_GetFontWeight(self._raw, index) >= BOLD_WEIGHT:
+            return True
+        length = self._pdfium.FPDFText_GetFontInfo(self._raw, index, self._name, len(self._name),
+                                                   self._ctypes.byref(self._flags))
+        name = self._name.value.decode("latin-1") if 0 < length <= len(self._name) else ""
+        return bool(_BOLD_NAME.search(name))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -368,20 +439,57 @@ class _GlyphLocator:
 GAP_FACTOR = 1.3
 # Font sizes this far apart mean a heading and body text, even without extra space between them.
 SIZE_CHANGE = 0.15
+# A line printed more than this many times the body text size may be a heading (see is_heading_block).
+HEADING_SIZE_RATIO = 1.15
+# Fonts whose descriptor gives at least this weight are bold (400 is regular, 700 bold).
+BOLD_WEIGHT = 600
+_BOLD_NAME = re.compile(r"bold|black|heavy|demi", re.IGNORECASE)
 
 
 def mark_paragraph_gaps(pages: list[list[PdfLine]]) -> list[Page]:
-    """Turn lines with geometry into text pages, inserting "" where a vertical gap or size change is."""
+    """Turn lines with geometry into text pages, inserting "" where a vertical gap or size change is.
+
+    Lines that may be headings (see heading_candidate) come out as HeadingCandidate strings.
+    """
     leading = typical_leading(pages)
+    body = body_font_size(pages)
     result: list[Page] = []
     for page in pages:
         texts: Page = []
         for previous, line in zip([None, *page], page):
             if previous is not None and _is_block_gap(previous, line, leading):
                 texts.append("")
-            texts.append(line.text)
+            texts.append(heading_candidate(line, body))
         result.append(texts)
     return result
+
+
+def body_font_size(pages: list[list[PdfLine]]) -> float | None:
+    """The body text size: the (half-point) size that the most characters are printed in.
+
+    A tie goes to the smaller size, so that the choice does not depend on the order of the pages.
+    """
+    weights: Counter[float] = Counter()
+    for page in pages:
+        for line in page:
+            if line.font_size:
+                weights[_size_key(line.font_size)] += len(line.text.strip())
+    if not weights:
+        return None
+    return max(weights, key=lambda size: (weights[size], -size))
+
+
+def heading_candidate(line: PdfLine, body: float | None) -> str:
+    """The line's text; a HeadingCandidate if it is printed clearly larger than the body text, or bold
+    at about body size and starting with a section number (PdfLine.bold is only set for those)."""
+    if not body or not line.font_size or not line.text.strip():
+        return line.text
+    ratio = _size_key(line.font_size) / body
+    if ratio > HEADING_SIZE_RATIO:
+        return HeadingCandidate(line.text, ratio)
+    if line.bold and ratio * HEADING_SIZE_RATIO >= 1:
+        return HeadingCandidate(line.text, ratio, bold=True)
+    return line.text
 
 
 def typical_leading(pages: list[list[PdfLine]]) -> dict[float, float]:
@@ -440,11 +548,17 @@ def _lower_quartile(values: list[float]) -> float:
 # --------------------------------------------------------------------------------------------------
 
 def normalize_pages(pages: list[Page]) -> str:
-    """Page lines to final text: drop page numbers and running lines, merge blocks, clean up."""
-    pages = [[prepare_line(line) for line in page] for page in pages]
+    """Page lines to final text: drop page numbers and running lines, merge blocks, mark headings, clean."""
+    pages = [[_prepare_keeping_style(line) for line in page] for page in pages]
     pages = remove_page_numbers(pages)
     pages = remove_running_lines(pages)
-    return clean_text("\n".join(merge_lines(join_pages(pages))))
+    return clean_text("\n".join(mark_headings(merge_lines(join_pages(pages)))))
+
+
+def _prepare_keeping_style(line: str) -> str:
+    """prepare_line, keeping a heading candidate's style (an emptied line is a plain gap marker)."""
+    prepared = prepare_line(line)
+    return line.restyled(prepared) if isinstance(line, HeadingCandidate) and prepared else prepared
 
 
 def join_pages(pages: list[Page]) -> list[str]:
@@ -586,7 +700,10 @@ COMPOUND_HEADS = frozenset({
 
 
 def merge_lines(lines: list[str]) -> list[str]:
-    """Merge hard-wrapped lines into blocks; "" lines are block breaks and are dropped."""
+    """Merge hard-wrapped lines into blocks; "" lines are block breaks and are dropped.
+
+    A block is a HeadingCandidate with the style of its first line when that line is one.
+    """
     width = typical_line_length(lines)
     vocabulary = word_vocabulary(lines)
     typesetting = hyphenates_words(lines, vocabulary)
@@ -602,7 +719,8 @@ def merge_lines(lines: list[str]) -> list[str]:
             blocks.append(current)
             current = previous = line
         else:
-            current = join_lines(current, line, vocabulary, typesetting=typesetting)
+            joined = join_lines(current, line, vocabulary, typesetting=typesetting)
+            current = current.restyled(joined) if isinstance(current, HeadingCandidate) else joined
             previous = line
     blocks.append(current)
     return [block for block in blocks if block]
@@ -617,14 +735,31 @@ def typical_line_length(lines: Iterable[str]) -> int:
 
 
 def starts_new_block(previous: str, line: str, width: int) -> bool:
-    """Whether `line` begins a new block rather than continuing the block that `previous` ended."""
-    if _LIST_MARKER.match(line):
+    """Whether `line` begins a new block rather than continuing the block that `previous` ended.
+
+    Lines printed larger than body text (HeadingCandidate, not bold-only) keep to their own size: a
+    change of size starts a block (geometry already marks it, except across a page break), and so does
+    a section number after a heading line. A heading line is full (so its heading carries on) when its
+    length times its size ratio is, as body lines are measured; short lines (a title page's stacked
+    names) follow the rule for short body lines. A bold line with a section number starts a block.
+    """
+    if _LIST_MARKER.match(line) or (isinstance(line, HeadingCandidate) and line.bold):
         return True
-    if len(previous) >= width * SHORT_LINE_RATIO:
+    size = _heading_size(line)
+    if size != _heading_size(previous):
+        return True
+    if size is not None and _SECTION_NUMBER.match(line):
+        return True
+    if len(previous) * (size or 1) >= width * SHORT_LINE_RATIO:
         return False  # a full line: the paragraph goes on
     # A clearly short line ends a paragraph, a heading, a list item or a table row, unless what
     # follows starts in lower case (a wrapped heading or a narrow cell carrying on).
     return bool(_SENTENCE_END.search(previous)) or not _starts_lowercase(line)
+
+
+def _heading_size(line: str) -> float | None:
+    """A larger-than-body line's size ratio; None for body-size lines (bold or not)."""
+    return line.ratio if isinstance(line, HeadingCandidate) and not line.bold else None
 
 
 def _starts_lowercase(line: str) -> bool:
@@ -700,3 +835,69 @@ def _ends_with_attached_hyphen(text: str) -> bool:
 def _is_wide(char: str) -> bool:
     """Whether a character is CJK-wide: such scripts join wrapped lines without a space."""
     return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+# --------------------------------------------------------------------------------------------------
+# Headings: blocks printed larger than body text (or bold, numbered, at body size) get "#" marks.
+# --------------------------------------------------------------------------------------------------
+
+# A heading is at most this many words long.
+MAX_HEADING_WORDS = 16
+# Heading sizes within this factor of the largest size in their group share a level.
+LEVEL_GAP = 1.1
+# Levels given out: "#" for the largest heading size, "##" for the next, "###" for all the rest.
+MAX_HEADING_LEVEL = 3
+# A section number in front of a heading: "4.", "4.2", "4.2.1", "A.", "IV.", "Section 3", "Appendix A".
+_SECTION_NUMBER = re.compile(
+    r"\s*(?:(?:section|appendix|annex|part|chapter|article|schedule)\s+(?:\d{1,2}(?:\.\d{1,2})*|[A-Z]|[IVX]{1,5})\b"
+    r"|\d{1,2}(?:\.\d{1,2})*\.?(?=\s)|[A-Z]\.(?=\s)|[IVX]{1,5}\.(?=\s))",
+    re.IGNORECASE,
+)
+# Contents entries: dot leaders, or (at body size) a section number, a title and a page number.
+_DOT_LEADERS = re.compile(r"\.\s?\.\s?\.")
+_TRAILING_PAGE_NUMBER = re.compile(r"\S\s+\d{1,3}$")
+# A heading ends without these, unless it is numbered ("4.2 Capability thresholds." is one).
+_NOT_A_HEADING_END = re.compile(r"[.,;:!][\"')\]]*$")
+_BULLET = re.compile(r"[-*+]\s")
+
+
+def mark_headings(blocks: list[str]) -> list[str]:
+    """The blocks as plain strings, the heading blocks with "# ", "## " or "### " in front.
+
+    Levels rank the document's heading sizes (see heading_levels); a numbered bold heading at body size
+    ranks as its own (small) size.
+    """
+    headings = {index: block.ratio for index, block in enumerate(blocks)
+                if isinstance(block, HeadingCandidate) and is_heading_block(block)}
+    levels = heading_levels(headings.values())
+    return ["#" * levels[headings[index]] + " " + str(block) if index in headings else str(block)
+            for index, block in enumerate(blocks)]
+
+
+def is_heading_block(block: HeadingCandidate) -> bool:
+    """Whether a candidate block reads like a heading rather than a large-print sentence, a list item,
+    a contents entry or a stray glyph (a drop cap)."""
+    text = block.strip()
+    numbered = _SECTION_NUMBER.match(text)
+    if len(text.split()) > MAX_HEADING_WORDS or sum(char.isalpha() for char in text) < 2:
+        return False
+    if text[:1].islower() or _BULLET.match(text) or _DOT_LEADERS.search(text):
+        return False
+    if block.bold and (not numbered or _TRAILING_PAGE_NUMBER.search(text[numbered.end():])):
+        return False
+    return bool(numbered) or not _NOT_A_HEADING_END.search(text)
+
+
+def heading_levels(ratios: Iterable[float]) -> dict[float, int]:
+    """Level 1 for the largest heading size, 2 for the next, MAX_HEADING_LEVEL for the rest.
+
+    Sizes are grouped from the largest down: a size within LEVEL_GAP of the largest size of the
+    current group joins it (rounding and 15.5 vs 16 pt designs), a smaller one starts the next level.
+    """
+    levels: dict[float, int] = {}
+    level, top = 0, 0.0
+    for ratio in sorted(set(ratios), reverse=True):
+        if not level or ratio * LEVEL_GAP < top:
+            level, top = level + 1, ratio
+        levels[ratio] = min(level, MAX_HEADING_LEVEL)
+    return levels

@@ -25,6 +25,7 @@ from watcher.sources import Config, Source
 from watcher.store import Store, iso
 
 PENDING = "pending"
+ACCOUNT_KINDS = ("changelog", "announcement", "index")  # pages that announce changes rather than commit
 RENORMALIZED_REASON = ("the same file gave different text with this version of watcher's normalizer: "
                        "a change in watcher, not by the publisher")
 
@@ -89,7 +90,23 @@ def assess_change(config: Config, taxonomy: Taxonomy, source: Source, kind: str,
     if kind == "renormalized":
         columns.update(material=0, severity="info", reasons=[RENORMALIZED_REASON], explanation=None,
                        settled_at=iso(detected_at))
+    elif source.kind in ACCOUNT_KINDS:
+        columns.update(_account_page_columns(verdicts, details), same_label_reupload=0, explanation=None,
+                       settled_at=iso(detected_at))
     return columns
+
+
+def _account_page_columns(verdicts: Sequence[HunkVerdict], details: dict[str, Any]) -> dict[str, Any]:
+    """Pages where organisations account for changes are evidence, not commitments: rated on what they lost."""
+    material = [v for v in verdicts if v.material]
+    lost = [i + 1 for i, v in enumerate(verdicts) if v.material and v.direction in ("remove", "weaken")]
+    if lost:
+        level, reasons = "medium", [f"text removed or weakened on an account page: hunk {', '.join(map(str, lost))}"]
+    elif material:
+        level, reasons = "low", ["new or changed entries on an account page (evidence for other documents)"]
+    else:
+        level, reasons = "info", ["no material change (editorial only)"]
+    return {"severity": level, "reasons": reasons + _link_reasons(details)}
 
 
 def same_text_assessment(kind: str, moved_to: str, details: dict[str, Any]) -> dict[str, Any]:
