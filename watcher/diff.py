@@ -14,6 +14,9 @@ Sentences end at a line break, at . ! ? ; followed by whitespace (closing quotes
 come between), and after the CJK stops 。！？ (spaces are optional there). A hunk's old_text and
 new_text are exact substrings at old_start/new_start, and replacing every old_text by its new_text
 turns old into new, except that a missing final newline is not reported as a change.
+
+The hunks depend on the two texts alone, never on the machine's speed or load: no step has a time
+limit, and the work is bounded by the size of what is left to align instead (see _MYERS_CELLS).
 """
 
 from __future__ import annotations
@@ -32,29 +35,29 @@ from diff_match_patch import diff_match_patch
 EQUAL, DELETE, INSERT = "=", "-", "+"
 _OPS = (EQUAL, DELETE, INSERT)
 
-# The output must depend on the texts alone (users cite hunks as evidence, evaluations are rerun), so
-# no step may stop on a clock: work is bounded by size instead. Myers' algorithm (diff-match-patch's
-# diff_bisect, run with Diff_Timeout = 0) is the only step whose cost grows faster than the text: up
-# to ~1.3 us per cell of its edit graph, len(old) * len(new), when the two sides have little in
-# common (measured on 1000 x 1000 codes; similar sides cost far less). So it only ever runs on
-# stretches whose size bounds that cost:
-#   - both passes first cut their sequences at items found once in each side and in the same order,
-#     as patience diff does (_planned), and strip common prefixes and suffixes; ordinary revisions,
-#     even thousands of edited paragraphs in 1 MB, leave only stretches of a few lines or words;
-#   - a stretch still larger than _MYERS_CELLS is cut again at items unique within it, up to
-#     _ANCHOR_DEPTH times; what remains is reported as deleted and re-inserted, the honest answer
-#     for rewritten text anyway;
-#   - all stretches of one pass together may use _PASS_CELLS. If a wholesale rewrite leaves more,
-#     Myers runs on every stretch up to the largest size whose stretches all fit (smallest first),
-#     and larger ones are deleted and re-inserted: one threshold for the whole text, not first come
-#     first served, so an early rewrite does not coarsen a later edit.
-# 200 x 200 tokens (a long paragraph) stays well under 0.1 s even when wholly rewritten, and the
-# two passes together stay under ~3 s of Myers on any input; 50 scattered word changes in 1 MB never
-# come near either limit (their stretches are a word or two).
+# The output must depend on the texts alone: users cite hunks as evidence and evaluations are rerun,
+# so nothing may stop on a clock (diff-match-patch runs with Diff_Timeout = 0); work is bounded by
+# size instead. Myers' algorithm (dmp's diff_bisect) is the only step whose cost grows faster than the
+# text: up to ~1.3 us per cell of its edit graph, len(old) * len(new), when the sides have little in
+# common, and at most about a quarter of that per unit of (len(old) + len(new)) * edits (measured on
+# 1000 x 1000 codes). So _planned leaves it only stretches whose cost is bounded:
+#   - both passes first cut at items (lines, tokens) found once in each side and in the same order,
+#     as patience diff does, and strip common prefixes and suffixes: ordinary revisions, even
+#     thousands of edited paragraphs in 1 MB, leave stretches of a few lines or words;
+#   - a stretch of more than _MYERS_CELLS cells is cut again at items unique within it, up to
+#     _ANCHOR_DEPTH times, or, where no item is unique (table cells, short repeated lines), at runs
+#     of _RUN_ANCHOR_WIDTHS items that are;
+#   - the stretches of one pass together may cost _PASS_CELLS. When they would cost more (wholesale
+#     rewrites), Myers runs on every stretch up to the largest cost whose stretches all fit, cheapest
+#     first, and the others are deleted and re-inserted, the honest answer for rewritten text. One
+#     threshold for the whole text: an early rewrite does not coarsen a later edit.
+# 32 x 32 tokens per stretch keeps paragraphs on the anchored path, so revising 60% of the lines of
+# 1.5 MB costs ~0.3 M cells, within the pass limit; 0.4 M cells are ~0.5 s of Myers per pass at worst.
 _MYERS_CELLS = 1_024
-_PASS_CELLS = 500_000
+_PASS_CELLS = 400_000
 _ANCHOR_DEPTH = 4
-_ANCHOR_WIDTHS = (1, 4, 16)
+_RUN_ANCHOR_WIDTHS = (4, 16)
+_RUN_ANCHOR_ITEMS = 20_000  # runs are sought only in stretches up to this long (they cost width x length)
 
 _MAX_RUN_LINES = 20  # a longer run of inserted/deleted lines is split at its headings
 _HEADING = re.compile(r"#+ ")
@@ -265,9 +268,11 @@ def _planned(dmp: diff_match_patch, old: str, new: str, depth: int) -> _Plan:
     head = dmp.diff_commonPrefix(old, new)
     tail = dmp.diff_commonSuffix(old[head:], new[head:])
     old_mid, new_mid = old[head:len(old) - tail], new[head:len(new) - tail]
-    plan: _Plan = [(dmp.DIFF_EQUAL, old[:head])]
+    # No empty entries: dmp's cleanups treat an empty equality as one, which would make the result
+    # depend on how the plan was cut rather than on the texts.
+    plan: _Plan = [(dmp.DIFF_EQUAL, old[:head])] if head else []
     if not old_mid or not new_mid or set(old_mid).isdisjoint(new_mid):
-        plan += [(dmp.DIFF_DELETE, old_mid), (dmp.DIFF_INSERT, new_mid)]
+        plan += [(op, text) for op, text in ((dmp.DIFF_DELETE, old_mid), (dmp.DIFF_INSERT, new_mid)) if text]
     elif len(old_mid) * len(new_mid) <= _MYERS_CELLS:
         plan.append(_Stretch(old_mid, new_mid, len(old_mid) * len(new_mid)))
     elif depth < _ANCHOR_DEPTH and (found := _anchors(old_mid, new_mid)):
@@ -276,7 +281,8 @@ def _planned(dmp: diff_match_patch, old: str, new: str, depth: int) -> _Plan:
         # Nothing unique left to cut at (repeated lines or words), but few edits may still make
         # Myers cheap: the pass's budget decides, and what it cannot afford is deleted and re-inserted.
         plan.append(_Stretch(old_mid, new_mid, _myers_cost(old_mid, new_mid)))
-    plan.append((dmp.DIFF_EQUAL, old[len(old) - tail:]))
+    if tail:
+        plan.append((dmp.DIFF_EQUAL, old[len(old) - tail:]))
     return plan
 
 
@@ -291,9 +297,12 @@ def _planned_between(dmp: diff_match_patch, old: str, new: str, anchors: list[tu
     plan: _Plan = []
     old_from = new_from = 0
     for old_at, new_at in anchors:
-        if old_at > old_from or new_at > new_from:
-            plan += _planned(dmp, old[old_from:old_at], new[new_from:new_at], depth)
-        plan.append((dmp.DIFF_EQUAL, old[old_at:old_at + width]))
+        old_gap, new_gap = old[old_from:old_at], new[new_from:new_at]
+        if old_gap == new_gap:  # often: the space between two unique words
+            plan.append((dmp.DIFF_EQUAL, old_gap + old[old_at:old_at + width]))
+        else:
+            plan += _planned(dmp, old_gap, new_gap, depth)
+            plan.append((dmp.DIFF_EQUAL, old[old_at:old_at + width]))
         old_from, new_from = old_at + width, new_at + width
     plan += _planned(dmp, old[old_from:], new[new_from:], depth)
     return plan
@@ -337,20 +346,26 @@ def _myers_cost(old: str, new: str) -> int:
     same distance from the start up to some point, and from the end after it, finds one in C loops:
     all of it when items were only replaced, or when the edits leave one shift between the sides.
     """
-    short, long = (old, new) if len(old) <= len(new) else (new, old)
-    from_start = accumulate(map(eq, short, long), initial=0)  # [k]: matches among the first k items
-    from_end = list(accumulate(map(eq, reversed(short), reversed(long)), initial=0))
+    shorter, longer = (old, new) if len(old) <= len(new) else (new, old)
+    from_start = accumulate(map(eq, shorter, longer), initial=0)  # [k]: matches among the first k items
+    from_end = list(accumulate(map(eq, reversed(shorter), reversed(longer)), initial=0))
     common = max(map(add, from_start, reversed(from_end)))
     edits = len(old) + len(new) - 2 * common
     return min(len(old) * len(new), (len(old) + len(new)) * edits // 4)
 
 
 def _anchors(old: str, new: str) -> tuple[list[tuple[int, int]], int] | None:
-    """Anchors and their width: unique common items, else runs of items (repeated lines or words)."""
-    for width in _ANCHOR_WIDTHS:
-        anchors = _unique_common_anchors(old, new, width)
-        if anchors:
-            return anchors, width
+    """Anchors and their width: items unique in both sides; else, where items repeat (short lines,
+    table cells), runs of items unique in both, if they cover half the shorter side (a rewrite
+    shares a few runs by chance: cutting there would only add noise)."""
+    anchors = _unique_common_anchors(old, new)
+    if anchors:
+        return anchors, 1
+    if max(len(old), len(new)) <= _RUN_ANCHOR_ITEMS:
+        for width in _RUN_ANCHOR_WIDTHS:
+            anchors = _unique_common_anchors(old, new, width)
+            if 2 * width * len(anchors) >= min(len(old), len(new)):
+                return anchors, width
     return None
 
 
