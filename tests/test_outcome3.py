@@ -217,3 +217,17 @@ enabled = false
     hub_change = next(c for c in project.changes() if c["source"] == "lab-hub" and c["kind"] == "modified")
     added = {link["url"] for link in hub_change["details"]["links"]["added"]}
     assert added == {server.url("/policy/v2.pdf"), server.url("/reports/r2.pdf")}
+
+
+def test_taxonomy_additions_from_sources_toml_tag_hunks(server: DocServer, project: Project) -> None:
+    extra = FAST + "[classify.taxonomy]\nBIO = ['\\bpathogens?\\b']\n"
+    server.set("/policy", policy_html(V1, noise="1"))
+    project.write_config(source_entry("lab-policy", server.url("/policy")), extra=extra)
+    assert project.run("check", "--at", "2026-03-01T12:00:00Z").exit_code == 0
+    server.set("/policy", policy_html(_edit(V1, "for biological and cyber capabilities",
+                                            "for biological, pathogen and cyber capabilities"), noise="2"))
+
+    assert project.run("check", "--at", "2026-03-02T12:00:00Z").exit_code == 0
+
+    [hunk] = [h for h in _latest(project)["hunks"] if h["material"]]
+    assert "BIO" in hunk["tags"]
