@@ -134,23 +134,7 @@ def _top_level_parts(source: str) -> list[str]:
 
 def _has_top_level_alternation(source: str) -> bool:
     """Whether the regex source has a | outside any group or character class."""
-    depth, escaped, in_class = 0, False, False
-    for char in source:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            return True
-    return False
+    return len(_top_level_parts(source)) > 1
 
 
 def _closing_paren(source: str, opening: int) -> int:
