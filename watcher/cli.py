@@ -22,7 +22,7 @@ from watcher.health import source_health
 from watcher.pipeline import SourceResult, dry_run, reevaluate, run_check
 from watcher.pipeline.discover import discovered_sources
 from watcher.records import change_record
-from watcher.sources import Config, Source, load_config
+from watcher.sources import Config, Source, load_config, parse_duration
 from watcher.store import Store, Version, iso
 
 EXIT_ALL_FAILED, EXIT_CONFIG = 1, 2
@@ -192,8 +192,6 @@ def changes(obj: Context, as_json: bool, since: str | None, source_id: str | Non
 def _since(value: str | None) -> str | None:
     if value is None:
         return None
-    from watcher.sources import parse_duration
-
     try:
         return iso(datetime.now(UTC) - timedelta(seconds=parse_duration(value, "--since")))
     except ConfigError:
