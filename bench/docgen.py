@@ -216,7 +216,7 @@ def render_html(blocks: list[Block], title: str, noise: str = "") -> bytes:
         body.append("</ul>")
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width">
 <link rel="stylesheet" href="/static/site.css">
 <script>window.__BUILD = "{noise}";</script></head>
 <body>
