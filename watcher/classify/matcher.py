@@ -110,10 +110,11 @@ def _required_items(source: str) -> Iterator[tuple[str, ...]]:
         yield (run.lower(),)
 
 
-def _top_level_parts(source: str) -> list[str]:
-    """The source split at its top-level | characters."""
-    parts, depth, escaped, in_class, start = [], 0, False, False, 0
-    for index, char in enumerate(source):
+def _structure(source: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, char, group depth after it) for each character of a regex source outside escapes and classes."""
+    depth, escaped, in_class = 0, False, False
+    for index in range(start, len(source)):
+        char = source[index]
         if escaped:
             escaped = False
         elif char == "\\":
@@ -122,11 +123,16 @@ def _top_level_parts(source: str) -> list[str]:
             in_class = char != "]"
         elif char == "[":
             in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
+        else:
+            depth += (char == "(") - (char == ")")
+            yield index, char, depth
+
+
+def _top_level_parts(source: str) -> list[str]:
+    """The source split at its top-level | characters."""
+    parts, start = [], 0
+    for index, char, depth in _structure(source):
+        if char == "|" and depth == 0:
             parts.append(source[start:index])
             start = index + 1
     return [*parts, source[start:]]
@@ -139,23 +145,9 @@ def _has_top_level_alternation(source: str) -> bool:
 
 def _closing_paren(source: str, opening: int) -> int:
     """Index of the parenthesis closing the one at opening (-1 if none)."""
-    depth, escaped, in_class = 0, False, False
-    for index in range(opening, len(source)):
-        char = source[index]
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return index
+    for index, char, depth in _structure(source, opening):
+        if char == ")" and depth == 0:
+            return index
     return -1
 
 
