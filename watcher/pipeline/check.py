@@ -152,7 +152,7 @@ async def _follow_index(run: Run, source: Source) -> tuple[str | None, str | Non
     capture = await run.fetcher.fetch(source.index, source)
     row = _fetch_row(source, capture, run.seen_at(capture), "index" if capture.ok else "error")
     if capture.body is not None:
-        row["raw_sha256"] = run.store.save_blob(capture.body, "raw", run.seen_at(capture))
+        row["raw_sha256"] = await run.store.save_blob_async(capture.body, "raw", run.seen_at(capture))
     if not capture.ok or capture.body is None:
         run.store.record_fetch(row)
         return None, f"index page {source.index}: {capture.error}"
