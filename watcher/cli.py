@@ -16,8 +16,11 @@ from typing import Any
 import click
 
 from watcher import __version__
+from watcher.alerts.build import sample_alert
+from watcher.alerts.channels import send_alert
+from watcher.alerts.outbox import deliver, queue_alerts
 from watcher.diff import compare, render_terminal
-from watcher.errors import ConfigError, WatcherError
+from watcher.errors import ConfigError, DeliveryError, WatcherError
 from watcher.health import source_health
 from watcher.pipeline import SourceResult, dry_run, reevaluate, run_check
 from watcher.pipeline.discover import discovered_sources
@@ -96,7 +99,7 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time", param_hint=option) from None
     return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
@@ -119,12 +122,23 @@ def check(obj: Context, source_ids: tuple[str, ...], dry_run: bool, at: str | No
     with obj.store() as store:
         sources = _selected_sources(config, source_ids, discovered_sources(store, config))
         summary = asyncio.run(run_check(config, store, sources, now=now, progress=progress))
-    for result in summary.results:
-        if result.error and not progress:
-            click.echo(f"{result.source_id}: {result.error}", err=True)
-    click.echo(summary.line())
+        for result in summary.results:
+            if result.error and not progress:
+                click.echo(f"{result.source_id}: {result.error}", err=True)
+        click.echo(summary.line())
+        _alert(store, config, now or datetime.now(UTC))
     if summary.all_failed:
         sys.exit(EXIT_ALL_FAILED)
+
+
+def _alert(store: Store, config: Config, now: datetime) -> None:
+    """Store alerts for what the check found, then deliver what is due (digests included)."""
+    made = queue_alerts(store, config, now)
+    report = deliver(store, config, now)
+    for failure in report.failed:
+        click.echo(f"alert not delivered: {failure}", err=True)
+    if made or report.delivered or report.failed:
+        click.echo(f"{len(made)} new alert{'s' if len(made) != 1 else ''}; {report.line()}")
 
 
 def _print_progress(result: SourceResult) -> None:
@@ -305,3 +319,90 @@ def _source_states(obj: Context, config: Config) -> list[dict[str, Any]]:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of alerts with their deliveries.")
+@click.option("--limit", type=int, default=20, show_default=True, help="At most this many alerts.")
+@click.option("--since", default=None, help="Only alerts made at or after this ISO 8601 time, or a duration "
+              "back from now such as 7d.")
+@click.pass_context
+def alerts(ctx: click.Context, as_json: bool, limit: int, since: str | None) -> None:
+    """Alerts, newest first, with the delivery status on each channel. Example: watcher alerts --limit 5"""
+    if ctx.invoked_subcommand is not None:
+        return
+    with ctx.obj.store() as store:
+        rows = store.alert_rows(limit=limit, since=_since(since))
+    if as_json:
+        records = [{**{k: v for k, v in row.items() if k != "payload"}, "alert": json.loads(row["payload"])}
+                   for row in rows]
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no alerts recorded")
+    for row in rows:
+        click.echo(f"#{row['id']:<5} {row['created_at']}  {row['event']:<16} {row['severity']:<6} "
+                   f"{row['headline']}")
+        click.echo(f"       file: alerts/{row['file']}.md")
+        if not row["deliveries"]:
+            click.echo("       (no channel wanted it; recorded in alerts/ only)")
+        for delivery in row["deliveries"]:
+            click.echo(f"       {delivery['channel']}: {_delivery_status(delivery)}")
+
+
+def _delivery_status(d: dict[str, Any]) -> str:
+    attempts = f"{d['attempts']} attempt{'s' if d['attempts'] != 1 else ''}"
+    if d["status"] == "delivered":
+        return f"delivered {d['delivered_at']} ({attempts}), id {d['delivery_id']}"
+    if d["status"] == "digest":
+        return (f"sent in digest {d['digest_key']}" if d["digest_key"]
+                else f"waiting for the digest at {d['due_at']}")
+    state = "given up" if d["status"] == "failed" else f"pending, next attempt {d['due_at']}"
+    error = f"; last error: {d['last_error']}" if d["last_error"] else ""
+    return f"{state} ({attempts}){error}"
+
+
+@alerts.command("test")
+@click.option("--channel", "channel_name", default=None, help="Only this channel (default: every channel).")
+@click.pass_obj
+def alerts_test(obj: Context, channel_name: str | None) -> None:
+    """Send a made-up sample alert now and report success or the exact failure. Example:
+    watcher alerts test --channel team-mail"""
+    config = obj.config()
+    channels = [c for c in config.channels if channel_name in (None, c.name)]
+    if not channels:
+        names = ", ".join(c.name for c in config.channels) or "none configured"
+        raise ConfigError(f"{config.path}: no [[channel]] named {channel_name!r} (channels: {names})"
+                          if channel_name else f"{config.path}: no [[channel]] configured")
+    now = iso(datetime.now(UTC))
+    alert, failed = sample_alert(now, config.web.base_url), 0
+    for channel in channels:
+        delivery_id = f"test-{now.replace(':', '')}-{channel.name}"
+        try:
+            send_alert(channel, alert, delivery_id, timeout=config.alerts.send_timeout)
+        except DeliveryError as e:
+            failed += 1
+            click.echo(f"{channel.name} ({channel.type}): FAILED: {e.reason}: {e.detail}")
+            continue
+        click.echo(f"{channel.name} ({channel.type}): ok, delivery id {delivery_id}")
+    if failed:
+        sys.exit(1)
+
+
+@alerts.command("retry")
+@click.option("--channel", "channel_name", default=None, help="Only this channel.")
+@click.pass_obj
+def alerts_retry(obj: Context, channel_name: str | None) -> None:
+    """Attempt every undelivered alert now, given-up ones included. Example: watcher alerts retry"""
+    config = obj.config()
+    if channel_name and channel_name not in {c.name for c in config.channels}:
+        raise ConfigError(f"{config.path}: no [[channel]] named {channel_name!r}")
+    now = datetime.now(UTC)
+    with obj.store() as store:
+        queued = store.requeue_deliveries(iso(now), channel_name)
+        report = deliver(store, config, now)
+    for failure in report.failed:
+        click.echo(f"not delivered: {failure}", err=True)
+    click.echo(f"{queued} undelivered; {report.line()}")
+    if report.failed:
+        sys.exit(1)

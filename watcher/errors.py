@@ -5,7 +5,8 @@
     ├── FetchError           one fetch of one URL failed (network, HTTP status, robots, size cap)
     ├── NormalizeError       a body could not be turned into text (undecodable, corrupt or hostile PDF)
     ├── StoreError           the database or snapshots folder cannot be used
-    └── NotFoundError        a source id or version asked for does not exist
+    ├── NotFoundError        a source id or version asked for does not exist
+    └── DeliveryError        an alert channel did not accept a message (DNS, refused, TLS, auth, HTTP status)
 """
 
 from __future__ import annotations
@@ -42,3 +43,15 @@ class StoreError(WatcherError):
 
 class NotFoundError(WatcherError):
     """A source id or version that was asked for does not exist."""
+
+
+class DeliveryError(WatcherError):
+    """A channel did not take an alert; `reason` is one word (dns, refused, timeout, tls, auth, rejected,
+    dropped, http, config) and the message says exactly what failed and where."""
+
+    def __init__(self, channel: str, reason: str, detail: str, *, retry_after: float | None = None) -> None:
+        super().__init__(f"channel {channel!r}: {reason}: {detail}")
+        self.channel = channel
+        self.reason = reason
+        self.detail = detail
+        self.retry_after = retry_after

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import soupsieve
 
@@ -97,11 +99,36 @@ class WebSettings:
 
 @dataclass(frozen=True)
 class Channel:
-    """One [[channel]] table: where alerts are delivered."""
+    """One [[channel]] table: where alerts are delivered, which ones, and when."""
 
     name: str
     type: str
-    options: dict[str, Any]
+    options: dict[str, Any]  # the type's own keys: host, port, security, from, to, webhook_url_env, url, ...
+    min_severity: str = "low"
+    orgs: tuple[str, ...] = ()
+    mode: str = "immediate"
+    digest_time: time = time(8, 0)
+    timezone: str = "UTC"
+    health: bool = True
+
+    def wants(self, alert: dict[str, Any]) -> bool:
+        """Whether an alert goes to this channel: its organisation filter, then severity (or `health`)."""
+        if self.orgs and (alert.get("org") or "").casefold() not in {o.casefold() for o in self.orgs}:
+            return False
+        if alert["event"] in ("source_failing", "source_recovered"):
+            return self.health
+        return SEVERITIES.index(alert["severity"]) >= SEVERITIES.index(self.min_severity)
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """[alerts]: health alerts and how deliveries are retried."""
+
+    health_after: int = 5
+    retry_initial: float = 60.0
+    retry_max: float = 6 * 3600.0
+    give_up_after: float = 7 * 86400.0
+    send_timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -114,6 +141,7 @@ class Config:
     classify: ClassifySettings = ClassifySettings()
     web: WebSettings = WebSettings()
     channels: tuple[Channel, ...] = ()
+    alerts: AlertSettings = AlertSettings()
 
     def source(self, source_id: str) -> Source:
         """The source with this id, or ConfigError naming the ids that exist."""
@@ -161,7 +189,7 @@ def load_config(path: Path) -> Config:
 def parse_config(data: dict[str, Any], path: Path, raw_text: str = "") -> Config:
     """Validate the parsed TOML document and build a Config."""
     where = str(path)
-    _reject_unknown(data, {"defaults", "fetch", "classify", "web", "source", "channel"}, where)
+    _reject_unknown(data, {"defaults", "fetch", "classify", "web", "alerts", "source", "channel"}, where)
     defaults = _table(data, "defaults", where)
     _reject_unknown(defaults, {"interval", "drop", "ignore", "select"}, f"{where}: [defaults]")
     source_lines = _table_lines(raw_text, "source")
@@ -174,8 +202,9 @@ def parse_config(data: dict[str, Any], path: Path, raw_text: str = "") -> Config
     )
     _check_unique_ids(sources, where)
     _check_explained_by(sources, where)
+    orgs = {s.org for s in sources}
     channels = tuple(
-        _parse_channel(entry, f"{where}: channel[{i}]{_line(_table_lines(raw_text, 'channel'), i)}")
+        _parse_channel(entry, f"{where}: channel[{i}]{_line(_table_lines(raw_text, 'channel'), i)}", orgs)
         for i, entry in enumerate(_array(data, "channel", where))
     )
     names = [c.name for c in channels]
@@ -188,6 +217,7 @@ def parse_config(data: dict[str, Any], path: Path, raw_text: str = "") -> Config
         classify=_parse_classify(_table(data, "classify", where), f"{where}: [classify]"),
         web=_parse_web(_table(data, "web", where), f"{where}: [web]"),
         channels=channels,
+        alerts=_parse_alerts(_table(data, "alerts", where), f"{where}: [alerts]"),
     )
 
 
@@ -387,26 +417,115 @@ def _parse_web(table: dict[str, Any], where: str) -> WebSettings:
 
 
 _CHANNEL_KEYS = {
-    "common": {"name", "type", "min_severity", "orgs", "mode", "digest_time", "timezone"},
+    "common": {"name", "type", "min_severity", "orgs", "mode", "digest_time", "timezone", "health"},
     "email": {"host", "port", "security", "username", "password_env", "from", "to"},
     "slack": {"webhook_url_env"},
     "webhook": {"url", "secret_env"},
 }
+_SMTP_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
 
 
-def _parse_channel(entry: Any, where: str) -> Channel:
+def _parse_channel(entry: Any, where: str, orgs: set[str]) -> Channel:
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: each [[channel]] must be a table")
     channel_type = _require_str(entry, "type", where)
     if channel_type not in CHANNEL_TYPES:
         raise ConfigError(f"{where}.type: {channel_type!r} is not one of {', '.join(CHANNEL_TYPES)}")
     _reject_unknown(entry, _CHANNEL_KEYS["common"] | _CHANNEL_KEYS[channel_type], where)
-    severity = entry.get("min_severity", "info")
+    severity = entry.get("min_severity", "low")
     if severity not in SEVERITIES:
         raise ConfigError(f"{where}.min_severity: {severity!r} is not one of {', '.join(SEVERITIES)}")
-    if entry.get("mode", "immediate") not in ("immediate", "digest"):
+    mode = entry.get("mode", "immediate")
+    if mode not in ("immediate", "digest"):
         raise ConfigError(f"{where}.mode: must be \"immediate\" or \"digest\"")
-    if channel_type == "webhook":
-        check_url(_require_str(entry, "url", where), f"{where}.url")
-    options = {k: v for k, v in entry.items() if k not in ("name", "type")}
-    return Channel(name=entry.get("name") or channel_type, type=channel_type, options=options)
+    health = entry.get("health", True)
+    if not isinstance(health, bool):
+        raise ConfigError(f"{where}.health: must be true or false")
+    options = _CHANNEL_OPTIONS[channel_type](entry, where)
+    return Channel(name=_optional(entry, "name", str, where) or channel_type, type=channel_type,
+                   options=options, min_severity=severity, orgs=_channel_orgs(entry, where, orgs), mode=mode,
+                   digest_time=_clock_time(entry.get("digest_time", "08:00"), f"{where}.digest_time"),
+                   timezone=_time_zone(entry.get("timezone", "UTC"), f"{where}.timezone"), health=health)
+
+
+def _channel_orgs(entry: dict[str, Any], where: str, orgs: set[str]) -> tuple[str, ...]:
+    wanted = _string_list(entry, "orgs", where)
+    known = {o.casefold() for o in orgs}
+    unknown = [o for o in wanted if o.casefold() not in known]
+    if unknown:
+        raise ConfigError(f"{where}.orgs: {unknown} match no source's org (known: {', '.join(sorted(orgs))})")
+    return tuple(wanted)
+
+
+def _email_options(entry: dict[str, Any], where: str) -> dict[str, Any]:
+    security = entry.get("security", "starttls")
+    if security not in _SMTP_PORTS:
+        raise ConfigError(f"{where}.security: {security!r} is not one of {', '.join(_SMTP_PORTS)}")
+    port = _optional(entry, "port", int, where) or _SMTP_PORTS[security]
+    if not 0 < port < 65536:
+        raise ConfigError(f"{where}.port: {port} is not a TCP port")
+    recipients = entry.get("to")
+    recipients = [recipients] if isinstance(recipients, str) else recipients
+    if not recipients or not isinstance(recipients, list) or not all(_is_address(r) for r in recipients):
+        raise ConfigError(f"{where}.to: must be an email address or a list of them, got {entry.get('to')!r}")
+    sender = _require_str(entry, "from", where)
+    if not _is_address(sender):
+        raise ConfigError(f"{where}.from: {sender!r} is not an email address")
+    username = _optional(entry, "username", str, where)
+    password_env = _env_name(entry, "password_env", where, required=username is not None)
+    return {"host": _require_str(entry, "host", where), "port": port, "security": security,
+            "username": username, "password_env": password_env, "from": sender, "to": recipients}
+
+
+def _slack_options(entry: dict[str, Any], where: str) -> dict[str, Any]:
+    return {"webhook_url_env": _env_name(entry, "webhook_url_env", where, required=True)}
+
+
+def _webhook_options(entry: dict[str, Any], where: str) -> dict[str, Any]:
+    return {"url": check_url(_require_str(entry, "url", where), f"{where}.url"),
+            "secret_env": _env_name(entry, "secret_env", where, required=True)}
+
+
+_CHANNEL_OPTIONS = {"email": _email_options, "slack": _slack_options, "webhook": _webhook_options}
+
+
+def _is_address(value: Any) -> bool:
+    return isinstance(value, str) and bool(_ADDRESS.fullmatch(value))
+
+
+def _env_name(entry: dict[str, Any], key: str, where: str, *, required: bool) -> str | None:
+    """The NAME of an environment variable holding a secret (secrets never go in sources.toml)."""
+    value = entry.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not _ENV_NAME.match(value):
+        raise ConfigError(f"{where}.{key}: must name an environment variable (like \"SLACK_WEBHOOK_URL\"); "
+                          "the secret itself goes in that variable, never in the config file")
+    return value
+
+
+def _clock_time(value: Any, where: str) -> time:
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value) if isinstance(value, str) else None
+    if not match:
+        raise ConfigError(f"{where}: {value!r} is not a time of day written like \"08:00\"")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _time_zone(value: Any, where: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError(f"{where}: {value!r} is not a time zone name like \"Europe/London\" or \"UTC\"") from None
+    return str(value)
+
+
+def _parse_alerts(table: dict[str, Any], where: str) -> AlertSettings:
+    _reject_unknown(table, {"health_after", "retry_initial", "retry_max", "give_up_after", "send_timeout"}, where)
+    health_after = _optional(table, "health_after", int, where) or 5
+    if health_after < 1:
+        raise ConfigError(f"{where}.health_after: must be 1 or more")
+    durations = {key: parse_duration(table[key], f"{where}.{key}") for key in
+                 ("retry_initial", "retry_max", "give_up_after", "send_timeout") if key in table}
+    return AlertSettings(health_after=health_after, **durations)

@@ -5,20 +5,17 @@ Layout of the data folder:
     snapshots/ab/<sha256>.gz   raw bytes and normalized text, addressed by the sha256 of the
                                uncompressed content, gzip-compressed, written atomically before any
                                row points at them; each distinct content is stored once
-    alerts/               alert records (later issues)
+    alerts/               one JSON and one Markdown file per alert, written before its row
 """
 
 from __future__ import annotations
 
 import asyncio
 import gzip
-import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,8 @@ from sqlite_utils.migrations import Migrations
 
 from watcher.errors import NotFoundError, StoreError
 from watcher.sources import Source
+from watcher.store.alerts import AlertRecords
+from watcher.store.files import iso, sha256_of, write_atomic
 
 migrations = Migrations("watcher")
 
@@ -145,14 +144,49 @@ def m003_evaluation_marks(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE changes ADD COLUMN evaluated_through INTEGER")  # max changes.id seen by the verdict
 
 
-def iso(moment: datetime) -> str:
-    """A UTC timestamp as ISO 8601 with seconds and a Z."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def sha256_of(data: bytes) -> str:
-    """Hex sha256 of bytes."""
-    return hashlib.sha256(data).hexdigest()
+@migrations()
+def m004_alerts(db: sqlite_utils.Database) -> None:
+    """The alert outbox: every alert, its delivery to each channel, and which changes were alerted."""
+    db.executescript("""
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,          -- install_id: random, part of every delivery id
+        value TEXT NOT NULL
+    );
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,      -- change:<id> | change:<id>:settled | health:<source>:<state>:<fetch>
+                                       -- | digest:<channel>:<due time>
+        event TEXT NOT NULL,           -- change | settled | source_failing | source_recovered | digest
+        created_at TEXT NOT NULL,
+        source_id TEXT,
+        change_id INTEGER REFERENCES changes(id),
+        org TEXT,
+        severity TEXT NOT NULL,
+        headline TEXT NOT NULL,
+        file TEXT NOT NULL,            -- alerts/<file>.json and alerts/<file>.md
+        payload TEXT NOT NULL          -- JSON: the alert as in alerts/<file>.json
+    );
+    CREATE INDEX alerts_source ON alerts(source_id, id);
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        alert_id INTEGER NOT NULL REFERENCES alerts(id),
+        channel TEXT NOT NULL,         -- [[channel]] name
+        delivery_id TEXT NOT NULL UNIQUE,  -- stable per alert and channel: email Message-ID, Slack/webhook id
+        status TEXT NOT NULL,          -- pending | delivered | digest | failed
+        due_at TEXT NOT NULL,          -- next attempt (pending) or digest time (digest)
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_attempt_at TEXT,
+        last_error TEXT,
+        delivered_at TEXT,
+        digest_alert_id INTEGER REFERENCES alerts(id),  -- the digest that carried it
+        UNIQUE (alert_id, channel)
+    );
+    CREATE INDEX deliveries_due ON deliveries(status, due_at);
+    ALTER TABLE changes ADD COLUMN alerted_at TEXT;          -- when its alert was stored
+    ALTER TABLE changes ADD COLUMN settled_alerted_at TEXT;  -- when the alert about its settled verdict was
+    """)
+    # Changes recorded before alerts existed are not announced again on upgrade.
+    db.execute("UPDATE changes SET alerted_at = 'before alerts', settled_alerted_at = 'before alerts'")
 
 
 @dataclass(frozen=True)
@@ -183,7 +217,7 @@ class Version:
         return cls(**{**row, "links": json.loads(row["links"] or "[]")})
 
 
-class Store:
+class Store(AlertRecords):
     """The database and the snapshots folder of one data directory."""
 
     def __init__(self, data_dir: Path) -> None:
@@ -229,19 +263,8 @@ class Store:
         path = self.blob_path(digest)
         if path.exists():
             return digest, path.stat().st_size
-        path.parent.mkdir(parents=True, exist_ok=True)
         compressed = gzip.compress(data, compresslevel=6, mtime=0)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(compressed)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(path.parent)
+        write_atomic(path, compressed)
         return digest, len(compressed)
 
     def record_blob(self, digest: str, role: str, size: int, stored: int, now: datetime) -> None:
@@ -353,7 +376,7 @@ class Store:
     def failing_streak(self, source_id: str) -> dict[str, Any] | None:
         """The run of failed fetches since the last good one: first and last time, count, last status."""
         rows = self.db.execute(
-            "SELECT started_at, status, error FROM fetches WHERE source_id = ? "
+            "SELECT started_at, status, error, id FROM fetches WHERE source_id = ? "
             "AND outcome IN ('error', 'bad_content', 'quarantined') "
             "AND id > COALESCE((SELECT MAX(id) FROM fetches WHERE source_id = ? AND outcome IN "
             "('new_version', 'unchanged', 'not_modified', 'gone')), 0) ORDER BY id", [source_id, source_id],
@@ -361,7 +384,14 @@ class Store:
         if not rows:
             return None
         return {"first_at": rows[0][0], "last_at": rows[-1][0], "count": len(rows), "last_status": rows[-1][1],
-                "last_error": rows[-1][2]}
+                "last_error": rows[-1][2], "first_fetch_id": rows[0][3]}
+
+    def newest_good_fetch(self, source_id: str) -> dict[str, Any] | None:
+        """The newest fetch of a source that worked (new version, unchanged, not modified, gone)."""
+        rows = list(self.db.query(
+            "SELECT * FROM fetches WHERE source_id = ? AND outcome IN ('new_version', 'unchanged', "
+            "'not_modified', 'gone') ORDER BY id DESC LIMIT 1", [source_id]))
+        return rows[0] if rows else None
 
     def changes(self, *, since: str | None = None, source_id: str | None = None,
                 limit: int | None = None) -> list[dict[str, Any]]:
@@ -429,14 +459,3 @@ def encode_change(row: dict[str, Any]) -> dict[str, Any]:
     """JSON-encode the structured columns of a change row."""
     return {k: (json.dumps(v, ensure_ascii=False) if k in _JSON_COLUMNS and v is not None else v)
             for k, v in row.items()}
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
