@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import Project, source_entry
+from tests.documents import policy_html
 from tests.receiver import Receiver
 from tests.server import DocServer
 from tests.test_outcome3 import V1, _edit
-from tests.documents import policy_html
 from watcher.alerts.webhook import verify_signature
 
 FAST = '[fetch]\ndelay_per_host = "0s"\nretries = 0\n[classify]\ngrace_window = "30d"\n'

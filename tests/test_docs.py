@@ -9,15 +9,26 @@ import click
 import pytest
 
 from watcher.cli import main
-from watcher.sources import _CHANNEL_KEYS, _FETCH_DURATIONS, _SOURCE_KEYS
+from watcher.sources import _ALERT_KEYS, _CHANNEL_KEYS, _FETCH_DURATIONS, _SOURCE_KEYS
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-COMMANDS = sorted(main.commands)
 
 
-@pytest.mark.parametrize("name", COMMANDS)
+def _commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
+    found = {}
+    for name, command in group.commands.items():
+        found[prefix + name] = command
+        if isinstance(command, click.Group):
+            found |= _commands(command, f"{prefix}{name} ")
+    return found
+
+
+COMMANDS = _commands(main)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_command_and_option_is_documented(name: str) -> None:
-    command = main.commands[name]
+    command = COMMANDS[name]
     assert f"watcher {name}" in README
     for param in command.params:
         if isinstance(param, click.Option):
@@ -31,7 +42,7 @@ def test_global_options_are_documented() -> None:
 
 
 def test_every_config_key_is_documented() -> None:
-    keys = set(_SOURCE_KEYS) | set(_FETCH_DURATIONS) | set().union(*_CHANNEL_KEYS.values())
+    keys = set(_SOURCE_KEYS) | set(_FETCH_DURATIONS) | set().union(*_CHANNEL_KEYS.values()) | set(_ALERT_KEYS)
     keys |= {"user_agent", "concurrency_per_host", "retries", "max_bytes", "robots", "pdf_memory",
              "grace_window", "taxonomy", "host", "port", "base_url"}
     missing = [key for key in sorted(keys) if not re.search(rf"`{key}`", README)]
@@ -39,9 +50,10 @@ def test_every_config_key_is_documented() -> None:
 
 
 def test_every_table_is_in_the_schema_section() -> None:
-    from watcher.store import m001_initial
     import inspect
 
-    tables = re.findall(r"CREATE TABLE (\w+)", inspect.getsource(m001_initial))
+    from watcher import store
+
+    tables = re.findall(r"CREATE TABLE (\w+)", inspect.getsource(store))
     for table in tables:
         assert f"| `{table}` |" in README, table

@@ -7,8 +7,16 @@ import re
 
 import pytest
 
-from watcher.links import (LinkDiff, LinkRecord, diff_links, discovered_source_id, is_generic_anchor,
-                           is_trackable, link_records, normalize_url)
+from watcher.links import (
+    LinkDiff,
+    LinkRecord,
+    diff_links,
+    discovered_source_id,
+    is_generic_anchor,
+    is_trackable,
+    link_records,
+    normalize_url,
+)
 
 PAGE = "https://www.lab.example/safety"
 L = LinkRecord

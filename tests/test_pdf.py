@@ -14,13 +14,32 @@ import pypdfium2
 import pytest
 
 from tests.pdfgen import (
-    HAS_UNICODE_FONTS, SOFT_HYPHEN, make_content_bomb, make_pdf, make_pdf_without_text, make_scaled_pdf,
+    HAS_UNICODE_FONTS,
+    SOFT_HYPHEN,
+    make_content_bomb,
+    make_pdf,
+    make_pdf_without_text,
+    make_scaled_pdf,
 )
 from watcher.errors import NormalizeError
 from watcher.normalize.pdf import (
-    HeadingCandidate, PdfLine, heading_levels, is_heading_block, is_page_number, join_lines, join_pages,
-    mark_headings, mark_paragraph_gaps, merge_lines, normalize_pages, pdf_to_text, remove_page_numbers,
-    remove_running_lines, run_limited, should_drop_hyphen, word_vocabulary,
+    HeadingCandidate,
+    PdfLine,
+    heading_levels,
+    is_heading_block,
+    is_page_number,
+    join_lines,
+    join_pages,
+    mark_headings,
+    mark_paragraph_gaps,
+    merge_lines,
+    normalize_pages,
+    pdf_to_text,
+    remove_page_numbers,
+    remove_running_lines,
+    run_limited,
+    should_drop_hyphen,
+    word_vocabulary,
 )
 from watcher.normalize.text import clean_text
 

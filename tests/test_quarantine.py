@@ -7,9 +7,26 @@ from dataclasses import dataclass
 import pytest
 
 from watcher.normalize.html import html_to_text
-from watcher.quarantine import (ACCESS_DENIED, AKAMAI, CAPTCHA, CLOUDFLARE, DATADOME, EMPTY_PAGE, EMPTY_PDF,
-                                EMPTY_SHELL, ERROR_PAGE, IMPERVA, LITTLE_TEXT, LOGIN_WALL, PERIMETERX,
-                                REDIRECT_STUB, SOFT_404, VERCEL, not_content_reason, shrank_suspiciously)
+from watcher.quarantine import (
+    ACCESS_DENIED,
+    AKAMAI,
+    CAPTCHA,
+    CLOUDFLARE,
+    DATADOME,
+    EMPTY_PAGE,
+    EMPTY_PDF,
+    EMPTY_SHELL,
+    ERROR_PAGE,
+    IMPERVA,
+    LITTLE_TEXT,
+    LOGIN_WALL,
+    PERIMETERX,
+    REDIRECT_STUB,
+    SOFT_404,
+    VERCEL,
+    not_content_reason,
+    shrank_suspiciously,
+)
 
 URL = "https://lab.example/safety/framework"
 

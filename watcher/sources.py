@@ -521,8 +521,11 @@ def _time_zone(value: Any, where: str) -> str:
     return str(value)
 
 
+_ALERT_KEYS = ("health_after", "retry_initial", "retry_max", "give_up_after", "send_timeout")
+
+
 def _parse_alerts(table: dict[str, Any], where: str) -> AlertSettings:
-    _reject_unknown(table, {"health_after", "retry_initial", "retry_max", "give_up_after", "send_timeout"}, where)
+    _reject_unknown(table, set(_ALERT_KEYS), where)
     health_after = _optional(table, "health_after", int, where) or 5
     if health_after < 1:
         raise ConfigError(f"{where}.health_after: must be 1 or more")

@@ -18,7 +18,7 @@ import httpx
 from watcher import __version__
 from watcher.errors import DeliveryError
 
-USER_AGENT = f"watcher/{__version__} (+https://github.com/watcher-project/watcher)"
+USER_AGENT = f"watcher/{__version__} (+https://github.com/frontier-watch/watcher; alert delivery)"
 BODY_SHOWN = 200
 RETRY_STATUSES = (429, 503)
 

@@ -223,7 +223,7 @@ def _verdict_html(alert: dict[str, Any], change: dict[str, Any]) -> list[str]:
         parts += [_p("Reason given:"), _quote(_multiline(truncate(str(reason), QUOTE_LIMIT)))]
     for entry in evidence_of(change):
         url = entry.get("url") or ""
-        where = _link(url, _e(url)) if url else ""
+        where = _link(url, _e(url)) if _safe_href(url) else _code(url) if url else ""
         parts.append(_p(f"Evidence from {_code(entry.get('source'))} {where}".rstrip()))
         text = entry.get("text") or ""
         if text:
@@ -401,7 +401,7 @@ def _link(url: object, label_html: str, *, button: bool = False) -> str:
     """An <a> for an http(s) address; any other address is shown as text next to the label."""
     href = _safe_href(url)
     if href is None:
-        return label_html if label_html == _e(url) else f"{label_html} ({_code(url)})"
+        return f"{label_html} ({_code(url)})"
     style = ("display:inline-block;padding:8px 16px;background:#0b57d0;color:#ffffff;border-radius:4px;"
              "text-decoration:none;font-weight:bold") if button else "color:#0b57d0"
     return f'<a href="{_e(href)}" style="{style}">{label_html}</a>'

@@ -19,8 +19,13 @@ from typing import Any
 
 from watcher.classify import HunkVerdict, Taxonomy, classify_hunks, severity
 from watcher.diff import Hunk, compare, hunk_from_json
-from watcher.explain import AccountEntry, Explanation, explain_change, same_label_reupload, \
-    split_account_entries
+from watcher.explain import (
+    AccountEntry,
+    Explanation,
+    explain_change,
+    same_label_reupload,
+    split_account_entries,
+)
 from watcher.sources import Config, Source
 from watcher.store import Store, iso
 
