@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,7 +17,11 @@ from tests.documents import policy_html
 from tests.receiver import Receiver
 from tests.server import DocServer
 from tests.test_outcome3 import V1, _edit
+from watcher.alerts.outbox import queue_alerts
 from watcher.alerts.webhook import verify_signature
+from watcher.pipeline import run_check
+from watcher.sources import load_config
+from watcher.store import Store
 
 FAST = '[fetch]\ndelay_per_host = "0s"\nretries = 0\n[classify]\ngrace_window = "30d"\n'
 SECRET = "test-signing-secret"
@@ -246,3 +255,79 @@ def test_alerts_test_reports_success_and_the_exact_failure(project: Project, rec
     assert "FAILED: config: environment variable HOOK_SECRET" in missing.output
     unknown = project.run("alerts", "test", "--channel", "nope")
     assert unknown.exit_code == 2 and "no [[channel]] named 'nope'" in unknown.output
+
+
+# ---- crashes: nothing is lost, a repeat only inside the crash window ---------------------------------------
+
+
+def test_killed_while_the_channel_holds_the_message_redelivers_with_the_same_id(
+        server: DocServer, project: Project, receiver: Receiver) -> None:
+    setup(server, project, webhook_channel(receiver.url))
+    server.set("/policy", policy_html(WEAKER, noise="2"))
+    receiver.stall_next(20)  # the receiver has the message but has not answered yet
+    command = [sys.executable, "-m", "watcher.cli", "--config", str(project.config), "check",
+               "--at", "2026-04-01T12:00:00Z"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not receiver.received and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.kill()
+    process.wait()
+    assert len(receiver.received) == 1
+    [delivery] = alert_list(project)[0]["deliveries"]
+    assert delivery["status"] == "pending" and delivery["attempts"] == 0  # the kill came before the record
+
+    result = project.run("check", "--at", "2026-04-01T12:01:00Z")
+
+    assert "alerts: 1 delivered" in result.output
+    first, second = (r.json() for r in receiver.received)
+    assert first == second  # the repeat is the same message with the same delivery id
+    [delivery] = alert_list(project)[0]["deliveries"]
+    assert delivery["status"] == "delivered" and delivery["attempts"] == 1
+    project.run("check", "--at", "2026-04-01T13:00:00Z")
+    assert len(receiver.received) == 2
+
+
+def test_an_alert_stored_but_never_sent_is_sent_by_the_next_run(
+        server: DocServer, project: Project, receiver: Receiver) -> None:
+    setup(server, project, webhook_channel(receiver.url))
+    server.set("/policy", policy_html(WEAKER, noise="2"))
+    config = load_config(project.config)
+    now = datetime(2026, 4, 1, 12, tzinfo=UTC)
+    store = Store(project.root)
+    try:
+        asyncio.run(run_check(config, store, list(config.sources), now=now))
+        assert queue_alerts(store, config, now) == ["change:2"]  # stored; the process dies before sending
+    finally:
+        store.close()
+    assert receiver.received == []
+
+    result = project.run("check", "--at", "2026-04-01T12:10:00Z")
+
+    assert "0 new alerts; alerts: 1 delivered" in result.output
+    assert [r.json()["key"] for r in receiver.accepted()] == ["change:2"]
+
+
+def test_a_crash_while_storing_an_alert_leaves_the_change_to_be_alerted_again(
+        server: DocServer, project: Project, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup(server, project, webhook_channel(receiver.url))
+    server.set("/policy", policy_html(WEAKER, noise="2"))
+
+    def crash(*args: object) -> None:
+        raise RuntimeError("power cut")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "_insert_delivery", crash)
+        with pytest.raises(RuntimeError):
+            project.run("check", "--at", "2026-04-01T12:00:00Z")
+    files = sorted(p.name for p in (project.root / "alerts").iterdir())
+    assert files == ["change-1.json", "change-1.md", "change-2.json", "change-2.md"]  # written before the row
+    assert [a["key"] for a in alert_list(project)] == ["change:1"]  # ...which was rolled back
+    assert receiver.received == []
+
+    result = project.run("check", "--at", "2026-04-01T12:10:00Z")
+
+    assert "1 new alert; alerts: 1 delivered" in result.output
+    assert [a["key"] for a in alert_list(project)] == ["change:2", "change:1"]
+    assert sorted(p.name for p in (project.root / "alerts").iterdir()) == files
+    assert len(receiver.accepted()) == 1

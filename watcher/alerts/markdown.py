@@ -71,9 +71,8 @@ def _verdict(alert: dict[str, Any], change: dict[str, Any]) -> list[str]:
         lines.append(f"Verdict: **{verdict_words(status)}**.")
     if status == "pending":
         lines.append("watcher will alert again when the verdict settles.")
-    reason = (change.get("explanation") or {}).get("reason_given")
-    if reason:
-        lines += ["", "Reason given:", "", *_block(reason)]
+    if (change.get("explanation") or {}).get("reason_given"):
+        lines.append("The account gives reasons for the change.")
     for entry in evidence_of(change):
         lines += ["", f"Evidence from {_code(entry.get('source') or '')} {_code(entry.get('url') or '')}:", "",
                   *_block(entry.get("text") or "")]

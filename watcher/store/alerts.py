@@ -36,7 +36,7 @@ class AlertRecords:
         if row:
             return str(row[0])
         value = secrets.token_hex(8)
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('install_id', ?)", [value])
         return str(self.db.execute("SELECT value FROM meta WHERE key = 'install_id'").fetchone()[0])
 
@@ -76,14 +76,14 @@ class AlertRecords:
         {channel, status, due_at}, the `marks` columns (alerted_at, settled_alerted_at) of its change, and
         for a digest the deliveries it carries. None when an alert with this key exists already."""
         if self.has_alert(alert["key"]):
-            with self.db.conn:
+            with self.db.atomic():
                 self._mark_change(change_id, marks, alert["created_at"])
             return None
         file = alert_file_stem(alert)
         write_atomic(self.alerts / f"{file}.json",
                      (json.dumps(alert, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
         write_atomic(self.alerts / f"{file}.md", markdown.encode("utf-8"))
-        with self.db.conn:
+        with self.db.atomic():
             alert_id = self._insert_alert(alert, file, change_id)
             for delivery in deliveries:
                 self._insert_delivery(alert_id, alert["key"], delivery)
@@ -140,7 +140,7 @@ class AlertRecords:
             sql = ("UPDATE deliveries SET status = ?, attempts = attempts + 1, last_attempt_at = ?, "
                    "last_error = ?, due_at = COALESCE(?, due_at) WHERE id = ?")
             params = ["failed" if give_up else "pending", now, error, next_due, delivery_id]
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(sql, params)
 
     def requeue_deliveries(self, now: str, channel: str | None = None) -> int:
@@ -150,7 +150,7 @@ class AlertRecords:
         if channel:
             sql += " AND channel = ?"
             params.append(channel)
-        with self.db.conn:
+        with self.db.atomic():
             return int(self.db.execute(sql, params).rowcount)
 
     # ---- reading ---------------------------------------------------------------------------------
@@ -176,9 +176,9 @@ class AlertRecords:
 
 
 def alert_file_stem(alert: dict[str, Any]) -> str:
-    """alerts/<stem>.json: the creation time and the key, safe as a file name on every system."""
-    moment = re.sub(r"[^0-9TZ]", "", alert["created_at"])
-    return f"{moment}-{re.sub(r'[^A-Za-z0-9._-]+', '-', alert['key']).strip('-')[:120]}"
+    """alerts/<stem>.json: the key, safe as a file name on every system. Deterministic, so an alert made
+    again after a crash overwrites its own files instead of leaving a second copy."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", alert["key"]).strip("-")[:150]
 
 
 def _with_payload(row: dict[str, Any]) -> dict[str, Any]:
