@@ -453,6 +453,10 @@ def send_message(message: EmailMessage, *, channel: str, host: str, port: int, s
         reason, detail = classify_smtp_error(exc, stage)
         hint = _hint(reason, detail, stage, security)
         raise DeliveryError(channel, reason, f"SMTP server {where}: {detail}{hint}") from exc
+    except UnicodeError as exc:  # smtplib sends AUTH credentials and, without SMTPUTF8, addresses as ASCII
+        reason = "auth" if stage == "auth" else "config"
+        raise DeliveryError(channel, reason, f"SMTP server {where}: cannot encode for SMTP during {stage}: "
+                                             f"{exc}") from exc
     finally:
         if client is not None:
             client.close()
