@@ -101,17 +101,18 @@ class SmtpServer:
 
     tls: "none" (plain), "starttls" (offers and requires STARTTLS before MAIL) or "implicit" (TLS from the
     first byte). login: (user, password) makes AUTH required (offered only over TLS unless tls="none").
-    refuse: recipient addresses answered with 550 at RCPT."""
+    refuse: recipient addresses answered with 550 at RCPT. port: 0 for a free one, or a given one (to bring
+    a server back where a stopped one listened)."""
 
     def __init__(self, tls: str = "none", login: tuple[str, str] | None = None,
-                 refuse: Iterable[str] = ()) -> None:
+                 refuse: Iterable[str] = (), port: int = 0) -> None:
         if tls not in ("none", "starttls", "implicit"):
             raise ValueError(f"tls must be none, starttls or implicit, not {tls!r}")
         self.tls = tls
         self.login = login
         self.handler = RecordingHandler(refuse)
         self.certificates = LoopbackCertificates() if tls != "none" else None
-        self.controller = _Controller(self.handler, hostname=LOOPBACK, port=0, server_hostname="smtp.test",
+        self.controller = _Controller(self.handler, hostname=LOOPBACK, port=port, server_hostname="smtp.test",
                                       **self._options())
         self.controller.auth_over_plain = bool(login) and tls != "starttls"
         try:
@@ -168,7 +169,8 @@ class SmtpServer:
         return self.certificates.ca_file if self.certificates else None
 
     def close(self) -> None:
-        self.controller.stop()
+        if self.controller._thread is not None:  # closing twice is harmless
+            self.controller.stop()
         self._cleanup()
 
     def _cleanup(self) -> None:
