@@ -17,7 +17,8 @@ import pytest
 
 from tests.smtp_servers import ScriptedSmtpServer, SmtpServer, closed_port, dropping_at, refusing_greeting
 from watcher.alerts.build import change_alert, digest_alert, health_alert, sample_alert
-from watcher.alerts.mail import build_message, classify_smtp_error, render_html, send_message
+from watcher.alerts.html import render_html
+from watcher.alerts.mail import build_message, classify_smtp_error, send_message
 from watcher.alerts.markdown import render_markdown
 from watcher.errors import DeliveryError
 

@@ -20,6 +20,7 @@ rebuilt from the stored alert.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ from watcher.diff import DELETE, EQUAL, INSERT
 
 SEVERITY_ORDER = ("high", "medium", "low", "info")
 EVENTS = ("change", "settled", "source_failing", "source_recovered", "digest", "test")
+
+_CONTROL_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
 
 VERDICT_WORDS = {
     "explained": "explained publicly",
@@ -146,3 +149,11 @@ def truncate(text: str, limit: int) -> str:
     if space > limit * 0.8:
         cut = cut[:space]
     return cut + "\u2026"
+
+
+def one_line(text: object, limit: int) -> str:
+    """Text safe for a header value: control characters and line/paragraph separators become spaces,
+    runs of whitespace one space, and at most `limit` characters."""
+    raw = "" if text is None else str(text)
+    cleaned = "".join(" " if unicodedata.category(c) in _CONTROL_CATEGORIES else c for c in raw)
+    return truncate(" ".join(cleaned.split()), limit)
