@@ -25,6 +25,7 @@ title = "Policy"
 kind = "framework"
 url = "https://example.org/policy"
 """
+_EMAIL = '[[channel]]\ntype = "email"\nhost = "smtp.example.org"\nfrom = "w@example.org"\nto = "a@example.org"\n'
 
 
 def test_shipped_sources_cover_every_signatory() -> None:
@@ -54,6 +55,18 @@ BROKEN = [
     ("bad-fetch-key", "[fetch]\ntimeout = 3\n" + GOOD, "[fetch]: unknown key(s) 'timeout'"),
     ("bad-channel-type", GOOD + '[[channel]]\ntype = "pager"\n', "channel[0] (line 8).type: 'pager'"),
     ("bad-size", "[fetch]\nmax_bytes = \"lots\"\n" + GOOD, "max_bytes: 'lots' is not a size"),
+    ("secret-in-config", GOOD + '[[channel]]\ntype = "slack"\nwebhook_url_env = "https://hooks.slack.com/x"\n',
+     "channel[0] (line 8).webhook_url_env: must name an environment variable"),
+    ("webhook-without-secret", GOOD + '[[channel]]\ntype = "webhook"\nurl = "https://example.org/hook"\n',
+     "channel[0] (line 8).secret_env: must name an environment variable"),
+    ("email-without-to", GOOD + _EMAIL.replace('to = "a@example.org"\n', ""), "channel[0] (line 8).to:"),
+    ("email-bad-security", GOOD + _EMAIL + 'security = "ssl"\n', "security: 'ssl' is not one of starttls"),
+    ("email-login-without-password", GOOD + _EMAIL + 'username = "me"\n', "password_env: must name"),
+    ("unknown-org", GOOD + _EMAIL + 'orgs = ["Exmaple Lab"]\n', "orgs: ['Exmaple Lab'] match no source's org"),
+    ("bad-digest-time", GOOD + _EMAIL + 'digest_time = "25:00"\n', "digest_time: '25:00' is not a time"),
+    ("bad-timezone", GOOD + _EMAIL + 'timezone = "Mars/Olympus"\n', "timezone: 'Mars/Olympus' is not a time"),
+    ("bad-alerts-key", "[alerts]\nhealth = 5\n" + GOOD, "[alerts]: unknown key(s) 'health'"),
+    ("duplicate-channel", GOOD + _EMAIL + _EMAIL, "[[channel]] names must be unique"),
 ]
 
 
@@ -88,3 +101,21 @@ def test_durations() -> None:
     assert parse_duration("6h", "x") == 21600
     assert parse_duration("30d", "x") == 30 * 86400
     assert parse_duration("250ms", "x") == 0.25
+
+
+def test_channels_and_alert_settings_are_read_with_their_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(GOOD + _EMAIL + 'mode = "digest"\ntimezone = "Europe/Paris"\n'
+                    + '[alerts]\nhealth_after = 2\nretry_initial = "30s"\n', encoding="utf-8")
+
+    config = load_config(path)
+
+    [channel] = config.channels
+    assert (channel.name, channel.min_severity, channel.mode, channel.timezone) == ("email", "low", "digest",
+                                                                                    "Europe/Paris")
+    assert channel.options["port"] == 587 and channel.options["security"] == "starttls"
+    assert channel.options["to"] == ["a@example.org"]
+    assert (config.alerts.health_after, config.alerts.retry_initial, config.alerts.retry_max) == (2, 30.0, 21600.0)
+    change = {"event": "change", "org": "Example Lab", "severity": "info"}
+    assert not channel.wants(change) and channel.wants({**change, "severity": "medium"})
+    assert channel.wants({"event": "source_failing", "org": "Example Lab", "severity": "medium"})
