@@ -26,6 +26,7 @@ from watcher.errors import NotFoundError, StoreError
 from watcher.sources import Source
 from watcher.store.alerts import AlertRecords
 from watcher.store.files import iso, sha256_of, write_atomic
+from watcher.store.web import WebQueries, search_schema
 
 migrations = Migrations("watcher")
 
@@ -189,6 +190,25 @@ def m004_alerts(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE changes SET alerted_at = 'before alerts', settled_alerted_at = 'before alerts'")
 
 
+@migrations()
+def m005_schedule(db: sqlite_utils.Database) -> None:
+    """When the daemon will check each source next (for `watcher status`)."""
+    db.executescript("""
+    CREATE TABLE schedule (
+        source_id TEXT PRIMARY KEY,
+        next_run_at TEXT,              -- NULL when the source is not scheduled (disabled)
+        interval_seconds REAL NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """)
+
+
+@migrations()
+def m006_search(db: sqlite_utils.Database) -> None:
+    """Full-text search over the distinct text blocks of every version (the web UI)."""
+    search_schema(db)
+
+
 @dataclass(frozen=True)
 class Version:
     """One distinct normalized text of a source."""
@@ -217,7 +237,7 @@ class Version:
         return cls(**{**row, "links": json.loads(row["links"] or "[]")})
 
 
-class Store(AlertRecords):
+class Store(AlertRecords, WebQueries):
     """The database and the snapshots folder of one data directory."""
 
     def __init__(self, data_dir: Path) -> None:
