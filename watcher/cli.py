@@ -19,9 +19,11 @@ from watcher import __version__
 from watcher.alerts.build import sample_alert
 from watcher.alerts.channels import send_alert
 from watcher.alerts.outbox import deliver, queue_alerts
+from watcher.daemon import configure_logging, run_daemon
 from watcher.diff import compare, render_terminal
 from watcher.errors import ConfigError, DeliveryError, WatcherError
 from watcher.health import source_health
+from watcher.lock import DataLock, read_holder
 from watcher.pipeline import SourceResult, dry_run, reevaluate, run_check
 from watcher.pipeline.discover import discovered_sources
 from watcher.records import change_record
@@ -29,6 +31,7 @@ from watcher.sources import Config, Source, load_config, parse_duration
 from watcher.store import Store, Version, iso
 
 EXIT_ALL_FAILED, EXIT_CONFIG = 1, 2
+WRITERS = ("check", "reevaluate", "retry")  # commands that write; another one waits for them
 
 
 @dataclass
@@ -46,6 +49,18 @@ class Context:
     def data(self) -> Path:
         """The data folder: --data, WATCHER_DATA, or the folder of the config file."""
         return self.data_dir or self.config_path.resolve().parent
+
+    @contextmanager
+    def writing(self, role: str) -> Iterator[None]:
+        """Hold the data folder's lock while writing: refused while the daemon runs; waits for another
+        command that writes."""
+        lock = DataLock(self.data, role)
+        lock.acquire(wait_for=WRITERS, on_wait=lambda h: click.echo(
+            f"waiting for `watcher {h.role}` (pid {h.pid}) to finish...", err=True))
+        try:
+            yield
+        finally:
+            lock.release()
 
     @contextmanager
     def store(self) -> Iterator[Store]:
@@ -119,7 +134,7 @@ def check(obj: Context, source_ids: tuple[str, ...], dry_run: bool, at: str | No
         return
     now = _parse_time(at, "--at")
     progress = _print_progress if sys.stderr.isatty() else None
-    with obj.store() as store:
+    with obj.writing("check"), obj.store() as store:
         sources = _selected_sources(config, source_ids, discovered_sources(store, config))
         summary = asyncio.run(run_check(config, store, sources, now=now, progress=progress))
         for result in summary.results:
@@ -170,7 +185,7 @@ def _dry_run(config: Config, sources: list[Source]) -> None:
 def reevaluate_command(obj: Context, at: str | None) -> None:
     """Settle pending explanation verdicts with the accounts known now. Example: watcher reevaluate"""
     config = obj.config()
-    with obj.store() as store:
+    with obj.writing("reevaluate"), obj.store() as store:
         updated = reevaluate(store, config, _parse_time(at, "--at") or datetime.now(UTC))
     click.echo(f"re-evaluated {updated} changes")
 
@@ -398,7 +413,7 @@ def alerts_retry(obj: Context, channel_name: str | None) -> None:
     if channel_name and channel_name not in {c.name for c in config.channels}:
         raise ConfigError(f"{config.path}: no [[channel]] named {channel_name!r}")
     now = datetime.now(UTC)
-    with obj.store() as store:
+    with obj.writing("retry"), obj.store() as store:
         queued = store.requeue_deliveries(iso(now), channel_name)
         report = deliver(store, config, now)
     for failure in report.failed:
@@ -406,3 +421,58 @@ def alerts_retry(obj: Context, channel_name: str | None) -> None:
     click.echo(f"{queued} undelivered; {report.line()}")
     if report.failed:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Log lines to stderr as text or as one JSON object per line.")
+@click.pass_context
+def daemon(ctx: click.Context, log_format: str) -> None:
+    """Check every source on its own schedule until stopped (SIGTERM/SIGINT); SIGHUP reloads
+    sources.toml. Example: watcher daemon --log-format json"""
+    obj: Context = ctx.obj
+    configure_logging(log_format, verbose=ctx.find_root().params.get("verbose", False))
+    run_daemon(obj.config_path, obj.data)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: the daemon and every source.")
+@click.pass_obj
+def status(obj: Context, as_json: bool) -> None:
+    """Per source: last check, last change, failures in a row, next run; works while the daemon runs.
+    Example: watcher status"""
+    config = obj.config()
+    holder = read_holder(obj.data / "watcher.lock")
+    with obj.store() as store:
+        rows = _status_rows(config, store)
+    running = holder is not None and holder.role == "daemon"
+    if as_json:
+        click.echo(json.dumps({"daemon": {"running": running, "pid": holder.pid if running else None},
+                               "sources": rows}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"daemon: running (pid {holder.pid})" if running and holder else
+               "daemon: not running" + (f"; `watcher {holder.role}` (pid {holder.pid}) is writing" if holder else ""))
+    click.echo(f"{'source':<34} {'state':<11} {'last check':<21} {'outcome':<13} {'last change':<32} "
+               f"{'fails':>5}  next run")
+    for r in rows:
+        change = f"{r['last_change_at']} {r['last_change']}" if r["last_change_at"] else "-"
+        click.echo(f"{r['id']:<34} {r['state']:<11} {r['last_check_at'] or '-':<21} {r['last_outcome'] or '-':<13} "
+                   f"{change:<32} {r['failures_in_a_row']:>5}  {(r['next_run_at'] or '-') if running else '-'}")
+
+
+def _status_rows(config: Config, store: Store) -> list[dict[str, Any]]:
+    schedule = store.scheduled()
+    rows = []
+    for source in [*config.sources, *discovered_sources(store, config)]:
+        health = source_health(source, store, config)
+        fetch, change = store.last_fetch(source.id), store.last_change(source.id)
+        rows.append({"id": source.id, "org": source.org, "enabled": source.enabled, "state": health["state"],
+                     "last_check_at": fetch["started_at"] if fetch else None,
+                     "last_outcome": fetch["outcome"] if fetch else None,
+                     "last_error": health["last_error"],
+                     "last_change_at": change["detected_at"] if change else None,
+                     "last_change": change["kind"] if change else None,
+                     "last_change_severity": change["severity"] if change else None,
+                     "failures_in_a_row": health["failures_in_a_row"],
+                     "next_run_at": (schedule.get(source.id) or {}).get("next_run_at") if source.enabled else None})
+    return rows

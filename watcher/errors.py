@@ -6,6 +6,7 @@
     ├── NormalizeError       a body could not be turned into text (undecodable, corrupt or hostile PDF)
     ├── StoreError           the database or snapshots folder cannot be used
     ├── NotFoundError        a source id or version asked for does not exist
+    ├── BusyError            another watcher process (the daemon, a check) holds the data folder
     └── DeliveryError        an alert channel did not accept a message (DNS, refused, TLS, auth, HTTP status)
 """
 
@@ -43,6 +44,10 @@ class StoreError(WatcherError):
 
 class NotFoundError(WatcherError):
     """A source id or version that was asked for does not exist."""
+
+
+class BusyError(WatcherError):
+    """The data folder is locked by another watcher process; the message names it and its pid."""
 
 
 class DeliveryError(WatcherError):

@@ -165,6 +165,10 @@ class HostGate:
     async def __aexit__(self, *exc: object) -> None:
         self._slots.release()
 
+    def hold_off(self, seconds: float) -> None:
+        """No request to this host starts for `seconds` (the host asked for it with Retry-After)."""
+        self._next_start = max(self._next_start, time.monotonic() + seconds)
+
 
 @dataclass
 class _Response:
@@ -174,6 +178,7 @@ class _Response:
 
 
 Sleep = Callable[[float], Awaitable[None]]
+ROBOTS_MAX_AGE = 24 * 3600.0  # a fetcher that lives long (the daemon's) reads robots.txt again after this
 
 
 @dataclass
@@ -185,7 +190,7 @@ class Fetcher:
     sleep: Sleep = asyncio.sleep
     _client: httpx.AsyncClient | None = field(default=None, init=False)
     _gates: dict[str, HostGate] = field(default_factory=dict, init=False)
-    _robots: dict[str, RobotFileParser | None] = field(default_factory=dict, init=False)
+    _robots: dict[str, tuple[float, RobotFileParser | None]] = field(default_factory=dict, init=False)
     _robots_locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
 
     async def __aenter__(self) -> Fetcher:
@@ -283,6 +288,8 @@ class Fetcher:
                 if wait is not None and wait > s.max_retry_after:
                     raise FetchError(url, f"HTTP {response.status} with Retry-After {wait:.0f}s, longer than "
                                      f"max_retry_after {s.max_retry_after:.0f}s", status=response.status)
+                if wait:
+                    self._gate(url).hold_off(wait)  # every request to this host waits, not just this one
                 await self.sleep(max(wait or 0.0, s.backoff * 2**attempt))
                 continue
             return response
@@ -345,9 +352,10 @@ class Fetcher:
         origin = f"{parts.scheme}://{parts.netloc}"
         lock = self._robots_locks.setdefault(origin, asyncio.Lock())
         async with lock:
-            if origin not in self._robots:
-                self._robots[origin] = await self._load_robots(origin)
-        return self._robots[origin]
+            loaded_at, _ = self._robots.get(origin, (None, None))
+            if loaded_at is None or time.monotonic() - loaded_at > ROBOTS_MAX_AGE:
+                self._robots[origin] = (time.monotonic(), await self._load_robots(origin))
+        return self._robots[origin][1]
 
     async def _load_robots(self, origin: str) -> RobotFileParser | None:
         """Fetch robots.txt once per host; a missing or unreachable file allows everything."""

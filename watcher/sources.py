@@ -132,6 +132,17 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class DaemonSettings:
+    """[daemon]: the schedules of `watcher daemon` besides each source's own interval."""
+
+    startup_spread: float = 600.0    # first checks after start-up spread over this (or the shortest interval)
+    jitter: float = 0.1              # each run moves by up to this fraction of its interval (at most 15 min)
+    deliver_every: float = 60.0      # alert outbox: due retries and digests
+    reevaluate_every: float = 3600.0  # pending explanation verdicts
+    stop_timeout: float = 20.0       # on SIGTERM, how long in-flight checks may finish before being abandoned
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything in sources.toml."""
 
@@ -142,6 +153,7 @@ class Config:
     web: WebSettings = WebSettings()
     channels: tuple[Channel, ...] = ()
     alerts: AlertSettings = AlertSettings()
+    daemon: DaemonSettings = DaemonSettings()
 
     def source(self, source_id: str) -> Source:
         """The source with this id, or ConfigError naming the ids that exist."""
@@ -189,7 +201,8 @@ def load_config(path: Path) -> Config:
 def parse_config(data: dict[str, Any], path: Path, raw_text: str = "") -> Config:
     """Validate the parsed TOML document and build a Config."""
     where = str(path)
-    _reject_unknown(data, {"defaults", "fetch", "classify", "web", "alerts", "source", "channel"}, where)
+    _reject_unknown(data, {"defaults", "fetch", "classify", "web", "alerts", "daemon", "source", "channel"},
+                    where)
     defaults = _table(data, "defaults", where)
     _reject_unknown(defaults, {"interval", "drop", "ignore", "select"}, f"{where}: [defaults]")
     source_lines = _table_lines(raw_text, "source")
@@ -218,6 +231,7 @@ def parse_config(data: dict[str, Any], path: Path, raw_text: str = "") -> Config
         web=_parse_web(_table(data, "web", where), f"{where}: [web]"),
         channels=channels,
         alerts=_parse_alerts(_table(data, "alerts", where), f"{where}: [alerts]"),
+        daemon=_parse_daemon(_table(data, "daemon", where), f"{where}: [daemon]"),
     )
 
 
@@ -532,3 +546,18 @@ def _parse_alerts(table: dict[str, Any], where: str) -> AlertSettings:
     durations = {key: parse_duration(table[key], f"{where}.{key}") for key in
                  ("retry_initial", "retry_max", "give_up_after", "send_timeout") if key in table}
     return AlertSettings(health_after=health_after, **durations)
+
+
+_DAEMON_DURATIONS = ("startup_spread", "deliver_every", "reevaluate_every", "stop_timeout")
+
+
+def _parse_daemon(table: dict[str, Any], where: str) -> DaemonSettings:
+    _reject_unknown(table, {*_DAEMON_DURATIONS, "jitter"}, where)
+    values: dict[str, Any] = {k: parse_duration(table[k], f"{where}.{k}") for k in _DAEMON_DURATIONS if k in table}
+    for key in ("deliver_every", "reevaluate_every"):
+        if key in values and values[key] < 1:
+            raise ConfigError(f"{where}.{key}: must be at least 1s")
+    jitter = table.get("jitter", 0.1)
+    if isinstance(jitter, bool) or not isinstance(jitter, (int, float)) or not 0 <= jitter <= 0.5:
+        raise ConfigError(f"{where}.jitter: must be a fraction of the interval between 0 and 0.5, got {jitter!r}")
+    return DaemonSettings(jitter=float(jitter), **values)

@@ -20,6 +20,15 @@ One source failing never stops the others; raw files and texts are on disk befor
 """
 
 from watcher.pipeline.assess import reevaluate
-from watcher.pipeline.check import CheckSummary, SourceResult, check_sources, dry_run, run_check
+from watcher.pipeline.check import (
+    CheckSummary,
+    SourceResult,
+    check_source,
+    check_sources,
+    dry_run,
+    new_run,
+    run_check,
+)
 
-__all__ = ["CheckSummary", "SourceResult", "check_sources", "dry_run", "reevaluate", "run_check"]
+__all__ = ["CheckSummary", "SourceResult", "check_source", "check_sources", "dry_run", "new_run", "reevaluate",
+           "run_check"]

@@ -100,6 +100,11 @@ async def run_check(config: Config, store: Store, sources: list[Source], *, now:
     return summary
 
 
+def new_run(config: Config, store: Store, fetcher: Fetcher, now: datetime | None = None) -> Run:
+    """A Run over a fetcher that outlives it (the daemon shares one, so politeness spans all its jobs)."""
+    return Run(config, store, fetcher, now, load_taxonomy(config.classify.taxonomy))
+
+
 async def check_sources(run: Run, sources: list[Source], progress: Progress | None = None) -> CheckSummary:
     """Check sources concurrently (the Fetcher keeps it polite per host)."""
     summary = CheckSummary()

@@ -406,6 +406,36 @@ class Store(AlertRecords, WebQueries):
         return {"first_at": rows[0][0], "last_at": rows[-1][0], "count": len(rows), "last_status": rows[-1][1],
                 "last_error": rows[-1][2], "first_fetch_id": rows[0][3]}
 
+    def last_check_at(self, source_id: str) -> datetime | None:
+        """When the newest fetch of a source started."""
+        row = self.db.execute("SELECT MAX(started_at) FROM fetches WHERE source_id = ?", [source_id]).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def last_fetch(self, source_id: str) -> dict[str, Any] | None:
+        """The newest fetch row of a source."""
+        rows = list(self.db.query("SELECT * FROM fetches WHERE source_id = ? ORDER BY id DESC LIMIT 1",
+                                  [source_id]))
+        return rows[0] if rows else None
+
+    def last_change(self, source_id: str) -> dict[str, Any] | None:
+        """The newest change row of a source."""
+        rows = list(self.db.query("SELECT * FROM changes WHERE source_id = ? ORDER BY id DESC LIMIT 1",
+                                  [source_id]))
+        return rows[0] if rows else None
+
+    def save_schedule(self, source_id: str, next_run: datetime | None, interval: float, now: datetime) -> None:
+        """Remember when the daemon runs a source next (None: not scheduled any more)."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO schedule (source_id, next_run_at, interval_seconds, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (source_id) DO UPDATE SET next_run_at = excluded.next_run_at, "
+                "interval_seconds = excluded.interval_seconds, updated_at = excluded.updated_at",
+                [source_id, iso(next_run) if next_run else None, interval, iso(now)])
+
+    def scheduled(self) -> dict[str, dict[str, Any]]:
+        """The schedule rows by source id."""
+        return {row["source_id"]: row for row in self.db.query("SELECT * FROM schedule")}
+
     def newest_good_fetch(self, source_id: str) -> dict[str, Any] | None:
         """The newest fetch of a source that worked (new version, unchanged, not modified, gone)."""
         rows = list(self.db.query(
