@@ -31,6 +31,7 @@ class DocServer:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.started: list[tuple[float, str]] = []  # (time.monotonic(), path) of every request
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer((host, 0), self._handler())
         self.httpd.daemon_threads = True
@@ -72,6 +73,7 @@ class DocServer:
                 path = self.path.split("?")[0]
                 with server._lock:
                     server.requests.append((path, dict(self.headers)))
+                    server.started.append((time.monotonic(), path))
                     route = server.routes.get(path)
                     failure = route.fail_first.pop(0) if route and route.fail_first else None
                 if route is None:

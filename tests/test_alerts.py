@@ -265,7 +265,7 @@ def test_killed_while_the_channel_holds_the_message_redelivers_with_the_same_id(
     setup(server, project, webhook_channel(receiver.url))
     server.set("/policy", policy_html(WEAKER, noise="2"))
     receiver.stall_next(20)  # the receiver has the message but has not answered yet
-    command = [sys.executable, "-m", "watcher.cli", "--config", str(project.config), "check",
+    command = [sys.executable, "-m", "watcher", "--config", str(project.config), "check",
                "--at", "2026-04-01T12:00:00Z"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60

@@ -332,9 +332,6 @@ def _source_states(obj: Context, config: Config) -> list[dict[str, Any]]:
         return [source_health(s, store, config) for s in [*config.sources, *discovered_sources(store, config)]]
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
 
 @main.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of alerts with their deliveries.")

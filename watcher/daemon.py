@@ -22,6 +22,7 @@ import json
 import logging
 import signal
 import time
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,9 @@ class Daemon:
             log.info("started: %d sources scheduled, data in %s", len(self.intervals), self.data_dir,
                      extra={"fields": {"event": "started", "sources": len(self.intervals)}})
             await self.stopping.wait()
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.pause()  # no new runs; shutting the scheduler down would cancel running ones
             await self._drain()
+            self.scheduler.shutdown(wait=False)
         self.store.close()
         log.info("stopped", extra={"fields": {"event": "stopped"}})
 
@@ -104,10 +106,10 @@ class Daemon:
 
     def _add_check(self, source: Source, first: datetime, now: datetime) -> None:
         jitter = min(source.interval * self.config.daemon.jitter, MAX_JITTER)
-        trigger = IntervalTrigger(seconds=source.interval, start_date=first, jitter=jitter or None)
+        trigger = IntervalTrigger(seconds=source.interval, jitter=jitter or None)
         self.scheduler.add_job(self._check_job, trigger, args=[source.id], id=f"check:{source.id}",
                                name=source.id, replace_existing=True, max_instances=1, coalesce=True,
-                               misfire_grace_time=None)
+                               misfire_grace_time=None, next_run_time=first)
         self.intervals[source.id] = source.interval
         self.store.save_schedule(source.id, first, source.interval, now)
 
@@ -119,33 +121,41 @@ class Daemon:
 
     # ---- jobs ----------------------------------------------------------------------------------------
 
-    async def _check_job(self, source_id: str) -> None:
+    async def _tracked(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run one job's work unless stopping; `_drain` waits for it on shutdown."""
         if self.stopping.is_set():
+            work.close()
             return
         task = asyncio.current_task()
-        assert task is not None and self.fetcher is not None
+        assert task is not None
         self.running.add(task)
         try:
-            source = next((s for s in self.sources() if s.id == source_id), None)
-            if source is None:
-                return
-            clock = time.monotonic()
-            result = await check_source(new_run(self.config, self.store, self.fetcher), source)
-            log_check(result, time.monotonic() - clock)
-            self._save_next_run(source_id)
-            if source.kind in LINK_TRACKING_KINDS:
-                self.schedule(datetime.now(UTC))  # documents discovered on the page get their own jobs
-            await self.alert()
+            await work
         finally:
             self.running.discard(task)
 
+    async def _check_job(self, source_id: str) -> None:
+        await self._tracked(self._check(source_id))
+
     async def _deliver_job(self) -> None:
-        if not self.stopping.is_set():
-            await self.alert()
+        await self._tracked(self.alert())
 
     async def _reevaluate_job(self) -> None:
-        if self.stopping.is_set():
+        await self._tracked(self._reevaluate())
+
+    async def _check(self, source_id: str) -> None:
+        source = next((s for s in self.sources() if s.id == source_id), None)
+        if source is None or self.fetcher is None:
             return
+        clock = time.monotonic()
+        result = await check_source(new_run(self.config, self.store, self.fetcher), source)
+        log_check(result, time.monotonic() - clock)
+        self._save_next_run(source_id)
+        if source.kind in LINK_TRACKING_KINDS:
+            self.schedule(datetime.now(UTC))  # documents discovered on the page get their own jobs
+        await self.alert()
+
+    async def _reevaluate(self) -> None:
         updated = reevaluate(self.store, self.config, datetime.now(UTC))
         if updated:
             log.info("re-evaluated %d pending verdicts", updated,
