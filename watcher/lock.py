@@ -50,7 +50,7 @@ class DataLock:
                 holder = read_holder(self.path)
                 if holder is None or holder.role not in wait_for or time.monotonic() > deadline:
                     handle.close()
-                    raise BusyError(_busy_message(self.path, holder)) from None
+                    raise BusyError(_busy_message(self.path, holder, self.role)) from None
                 if not told and callable(on_wait):
                     on_wait(holder)
                     told = True
@@ -97,10 +97,13 @@ def read_holder(path: Path) -> Holder | None:
         return None
 
 
-def _busy_message(path: Path, holder: Holder | None) -> str:
+def _busy_message(path: Path, holder: Holder | None, role: str) -> str:
     data = path.parent
     if holder is None:
         return f"{data}: the data folder is locked by another watcher process"
+    if role == "daemon":
+        return (f"{data}: another watcher {holder.role} (pid {holder.pid}) is already running on this data "
+                "folder; not starting a second one")
     if holder.role == "daemon":
         return (f"{data}: watcher daemon (pid {holder.pid}) is running on this data folder and checks on "
                 "schedule; not running alongside it (stop it with `kill " f"{holder.pid}`, or read with "
