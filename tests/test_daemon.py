@@ -23,6 +23,7 @@ from tests.receiver import Receiver
 from tests.server import DocServer
 from tests.test_alerts import webhook_channel
 from tests.test_outcome3 import V1
+from watcher.lock import DataLock
 
 FAST = """
 [fetch]
@@ -267,3 +268,19 @@ def _assert_consistent(project: Project, receiver: Receiver, kills: int) -> None
     assert all(count <= 2 for count in received.values())
     assert not any(p.name.startswith(".tmp-") for p in Path(project.root, "alerts").iterdir())
     assert os.path.exists(project.root / "watcher.lock")
+
+
+def test_a_manual_check_waits_for_another_one(server: DocServer, project: Project) -> None:
+    project.write_config(two_sources(server, "1h"), extra=FAST)
+    other = DataLock(project.root, "check")
+    other.acquire()  # another `watcher check` is writing
+    threading.Timer(1.0, other.release).start()
+    started = time.monotonic()
+
+    result = project.run("check")
+
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - started >= 0.9
+    assert f"waiting for `watcher check` (pid {os.getpid()}) to finish" in result.output
+    status = project.run("status")
+    assert status.output.startswith("daemon: not running")

@@ -9,7 +9,7 @@ import click
 import pytest
 
 from watcher.cli import main
-from watcher.sources import _ALERT_KEYS, _CHANNEL_KEYS, _FETCH_DURATIONS, _SOURCE_KEYS
+from watcher.sources import _ALERT_KEYS, _CHANNEL_KEYS, _DAEMON_DURATIONS, _FETCH_DURATIONS, _SOURCE_KEYS
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -42,7 +42,7 @@ def test_global_options_are_documented() -> None:
 
 
 def test_every_config_key_is_documented() -> None:
-    keys = set(_SOURCE_KEYS) | set(_FETCH_DURATIONS) | set().union(*_CHANNEL_KEYS.values()) | set(_ALERT_KEYS)
+    keys = set(_SOURCE_KEYS) | set(_FETCH_DURATIONS) | set().union(*_CHANNEL_KEYS.values()) | set(_ALERT_KEYS) | set(_DAEMON_DURATIONS) | {"jitter"}
     keys |= {"user_agent", "concurrency_per_host", "retries", "max_bytes", "robots", "pdf_memory",
              "grace_window", "taxonomy", "host", "port", "base_url"}
     missing = [key for key in sorted(keys) if not re.search(rf"`{key}`", README)]

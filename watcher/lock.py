@@ -48,6 +48,9 @@ class DataLock:
                 break
             except BlockingIOError:
                 holder = read_holder(self.path)
+                if holder is None and time.monotonic() <= deadline:
+                    time.sleep(0.05)  # released in between: try again
+                    continue
                 if holder is None or holder.role not in wait_for or time.monotonic() > deadline:
                     handle.close()
                     raise BusyError(_busy_message(self.path, holder, self.role)) from None
