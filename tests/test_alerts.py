@@ -83,7 +83,7 @@ def test_a_change_reaches_the_webhook_signed_with_the_changes_json_object(
     assert body["change"] == change  # the same object as `watcher changes --json`
     assert body["event"] == "change" and body["severity"] == change["severity"]
     assert body["delivery_id"] == post.headers["X-Watcher-Delivery"]
-    assert body["link"] == f"http://127.0.0.1:8600/changes/{change['id']}"
+    assert body["link"] == f"http://127.0.0.1:8000/changes/{change['id']}"
     assert "pending" in body["headline"]
 
 

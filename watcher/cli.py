@@ -29,6 +29,7 @@ from watcher.pipeline.discover import discovered_sources
 from watcher.records import change_record
 from watcher.sources import Config, Source, load_config, parse_duration
 from watcher.store import Store, Version, iso
+from watcher.web.command import serve
 
 EXIT_ALL_FAILED, EXIT_CONFIG = 1, 2
 WRITERS = ("check", "reevaluate", "retry")  # commands that write; another one waits for them
@@ -473,3 +474,6 @@ def _status_rows(config: Config, store: Store) -> list[dict[str, Any]]:
                      "failures_in_a_row": health["failures_in_a_row"],
                      "next_run_at": (schedule.get(source.id) or {}).get("next_run_at") if source.enabled else None})
     return rows
+
+
+main.add_command(serve)

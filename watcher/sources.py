@@ -93,8 +93,8 @@ class WebSettings:
     """[web]: where the web UI listens and the base URL used in links."""
 
     host: str = "127.0.0.1"
-    port: int = 8600
-    base_url: str = "http://127.0.0.1:8600"
+    port: int = 8000
+    base_url: str = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True)
@@ -423,7 +423,7 @@ def _parse_classify(table: dict[str, Any], where: str) -> ClassifySettings:
 def _parse_web(table: dict[str, Any], where: str) -> WebSettings:
     _reject_unknown(table, {"host", "port", "base_url"}, where)
     host = _optional(table, "host", str, where) or "127.0.0.1"
-    port = _optional(table, "port", int, where) or 8600
+    port = _optional(table, "port", int, where) or 8000
     if not 0 < port < 65536:
         raise ConfigError(f"{where}.port: {port} is not a TCP port")
     base_url = _optional(table, "base_url", str, where) or f"http://{host}:{port}"

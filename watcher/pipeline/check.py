@@ -240,6 +240,7 @@ async def _record_content(run: Run, source: Source, capture: Capture, latest: Ve
         else:
             version = store.add_version(_version_row(source, capture, document, raw_sha256, text_sha256,
                                                      links, fetch_id, seen_at))
+            store.index_version(version.id, text, iso(seen_at))
         store.link_fetch(fetch_id, version.id)
         change_id = None
         if kind and assessment is not None:
