@@ -6,6 +6,7 @@ import json
 import os
 import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import Project, source_entry
@@ -45,13 +47,13 @@ stop_timeout = "5s"
 class Daemon:
     """`watcher daemon --log-format json` in a subprocess, its log in a file."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, *options: str) -> None:
         self.project = project
         self.log_path = project.root / f"daemon-{time.monotonic_ns()}.log"
         self.log_file = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "watcher", "--config", str(project.config), "daemon",
-             "--log-format", "json"], stdout=subprocess.DEVNULL, stderr=self.log_file)
+             "--log-format", "json", *options], stdout=subprocess.DEVNULL, stderr=self.log_file)
 
     def events(self, kind: str | None = None) -> list[dict]:
         lines = self.log_path.read_text(encoding="utf-8").splitlines()
@@ -89,8 +91,8 @@ def daemons() -> Iterator[list[Daemon]]:
         daemon.log_file.close()
 
 
-def start(project: Project, daemons: list[Daemon]) -> Daemon:
-    daemon = Daemon(project)
+def start(project: Project, daemons: list[Daemon], *options: str) -> Daemon:
+    daemon = Daemon(project, *options)
     daemons.append(daemon)
     return daemon
 
@@ -284,3 +286,32 @@ def test_a_manual_check_waits_for_another_one(server: DocServer, project: Projec
     assert f"waiting for `watcher check` (pid {os.getpid()}) to finish" in result.output
     status = project.run("status")
     assert status.output.startswith("daemon: not running")
+
+
+def test_daemon_web_serves_the_ui_from_the_same_process(server: DocServer, project: Project,
+                                                        daemons: list[Daemon]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    project.write_config(two_sources(server, "1h"), extra=FAST)
+    daemon = start(project, daemons, "--web", "--port", str(port))
+    daemon.wait_for(lambda: daemon.checks("lab-a") >= 1 and bool(daemon.events("web")))
+
+    def get(path: str) -> httpx.Response:
+        return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=10)
+
+    daemon.wait_for(lambda: _answers(get))
+    overview = get("/")
+    assert overview.status_code == 200 and "lab-a" in overview.text
+    [change] = [c for c in project.changes() if c["source"] == "lab-a"]
+    assert get(f"/changes/{change['id']}").status_code == 200
+    assert daemon.stop() == 0
+    with pytest.raises(httpx.ConnectError):
+        get("/")
+
+
+def _answers(get: Callable[[str], httpx.Response]) -> bool:
+    try:
+        return get("/").status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -424,13 +424,17 @@ def alerts_retry(obj: Context, channel_name: str | None) -> None:
 @main.command()
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Log lines to stderr as text or as one JSON object per line.")
+@click.option("--web", is_flag=True, help="Also serve the web UI (as `watcher serve`) from this process.")
+@click.option("--host", default=None, help="With --web: address to listen on (default: [web] host).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="With --web: port to listen on (default: [web] port).")
 @click.pass_context
-def daemon(ctx: click.Context, log_format: str) -> None:
+def daemon(ctx: click.Context, log_format: str, web: bool, host: str | None, port: int | None) -> None:
     """Check every source on its own schedule until stopped (SIGTERM/SIGINT); SIGHUP reloads
-    sources.toml. Example: watcher daemon --log-format json"""
+    sources.toml. Example: watcher daemon --web --log-format json"""
     obj: Context = ctx.obj
     configure_logging(log_format, verbose=ctx.find_root().params.get("verbose", False))
-    run_daemon(obj.config_path, obj.data)
+    run_daemon(obj.config_path, obj.data, web=web, host=host, port=port)
 
 
 @main.command()

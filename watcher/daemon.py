@@ -48,7 +48,8 @@ MAX_JITTER = 900.0  # seconds: jitter never moves a run by more than 15 minutes
 class Daemon:
     """The scheduler, the shared fetcher and the store of one data folder."""
 
-    def __init__(self, config_path: Path, data_dir: Path, config: Config) -> None:
+    def __init__(self, config_path: Path, data_dir: Path, config: Config,
+                 web: tuple[str, int] | None = None) -> None:
         self.config_path = config_path
         self.data_dir = data_dir
         self.config = config
@@ -59,6 +60,7 @@ class Daemon:
         self.stopping = asyncio.Event()
         self.delivering = asyncio.Lock()
         self.intervals: dict[str, float] = {}
+        self.web = web  # (host, port) to serve the web UI on, in a thread of this process
 
     async def run(self) -> None:
         """Run until SIGTERM or SIGINT."""
@@ -66,6 +68,7 @@ class Daemon:
         loop.add_signal_handler(signal.SIGTERM, self.stop, "SIGTERM")
         loop.add_signal_handler(signal.SIGINT, self.stop, "SIGINT")
         loop.add_signal_handler(signal.SIGHUP, self.reload)
+        web = self._start_web()
         async with Fetcher(self.config.fetch) as fetcher:
             self.fetcher = fetcher
             self.store.sync_sources(self.config.sources, datetime.now(UTC))
@@ -77,8 +80,22 @@ class Daemon:
             self.scheduler.pause()  # no new runs; shutting the scheduler down would cancel running ones
             await self._drain()
             self.scheduler.shutdown(wait=False)
+        if web is not None:
+            web[0].should_exit = True
+            web[1].join(timeout=10)
         self.store.close()
         log.info("stopped", extra={"fields": {"event": "stopped"}})
+
+    def _start_web(self) -> tuple[Any, Any] | None:
+        if self.web is None:
+            return None
+        from watcher.web.command import build_app, start_in_thread
+
+        host, port = self.web
+        started = start_in_thread(build_app(self.data_dir, self.config), host, port)
+        log.info("web UI at http://%s:%d/", host, port, extra={"fields": {"event": "web", "host": host,
+                                                                          "port": port}})
+        return started
 
     # ---- schedule ------------------------------------------------------------------------------------
 
@@ -287,12 +304,14 @@ def configure_logging(log_format: str, verbose: bool) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def run_daemon(config_path: Path, data_dir: Path) -> None:
-    """Take the lock, validate the configuration, run until stopped."""
+def run_daemon(config_path: Path, data_dir: Path, *, web: bool = False, host: str | None = None,
+               port: int | None = None) -> None:
+    """Take the lock, validate the configuration, run until stopped (with the web UI when asked)."""
     config = load_config(config_path)
     lock = DataLock(data_dir, "daemon")
     lock.acquire()
+    address = (host or config.web.host, port or config.web.port) if web else None
     try:
-        asyncio.run(Daemon(config_path, data_dir, config).run())
+        asyncio.run(Daemon(config_path, data_dir, config, address).run())
     finally:
         lock.release()

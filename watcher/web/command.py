@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -10,9 +12,13 @@ import click
 from watcher.classify import load_taxonomy
 from watcher.errors import WatcherError
 from watcher.sources import Config, WebSettings
+from watcher.store import Store
 from watcher.web.search import index_pending
 
 if TYPE_CHECKING:
+    import uvicorn
+    from starlette.applications import Starlette
+
     from watcher.cli import Context
 
 
@@ -35,20 +41,39 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
     """Serve the read-only web UI over the data folder. Example: watcher serve --port 8000"""
     import uvicorn
 
-    from watcher.web.app import create_app
-
     config = _config(obj)
     web = config.web if config else WebSettings()
     if not (obj.data / "watcher.db").exists():
         raise WatcherError(f"{obj.data}: no watcher.db here yet; run `watcher check` first")
-    with obj.store() as store:
+    app = build_app(obj.data, config)
+    host, port = host or web.host, port or web.port
+    click.echo(f"serving {obj.data} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
+
+
+def build_app(data_dir: Path, config: Config | None) -> Starlette:
+    """Index what is not searchable yet, then the app over the data folder."""
+    from watcher.web.app import create_app
+
+    store = Store(data_dir)
+    try:
         pending = store.unindexed_count()
         if pending:
             click.echo(f"indexing {pending} versions for search...", err=True)
             index_pending(store, datetime.now(UTC))
         store.refresh_change_facts()
-    app = create_app(obj.data, taxonomy=load_taxonomy(config.classify.taxonomy if config else None),
-                     base_url=_feed_base_url(web))
-    host, port = host or web.host, port or web.port
-    click.echo(f"serving {obj.data} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    uvicorn.run(app, host=host, port=port, server_header=False, log_level="info")
+    finally:
+        store.close()
+    web = config.web if config else WebSettings()
+    return create_app(data_dir, taxonomy=load_taxonomy(config.classify.taxonomy if config else None),
+                      base_url=_feed_base_url(web))
+
+
+def start_in_thread(app: Starlette, host: str, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    """The web UI in a thread of its own (`watcher daemon --web`); stop with `server.should_exit = True`."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, server_header=False, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="watcher-web", daemon=True)
+    thread.start()
+    return server, thread
