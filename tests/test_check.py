@@ -241,6 +241,36 @@ def test_slow_response_times_out_and_wrong_content_type_is_sniffed(server: DocSe
     assert _rows(project, "SELECT source_id, format FROM versions") == [("mislabelled", "pdf")]
 
 
+def test_a_server_that_hangs_twice_is_not_retried_further(server: DocServer, project: Project) -> None:
+    server.set("/hangs", policy_html(POLICY), delay=2.0)
+    project.write_config(source_entry("hangs", server.url("/hangs")),
+                         extra='[fetch]\ndelay_per_host = "0s"\nretries = 3\nbackoff = "0.01s"\n'
+                               'read_timeout = "0.3s"\n')
+
+    result = project.run("check")
+
+    assert "read timeout" in result.output
+    assert server.hits("/hangs") == 2  # retries = 3 allows four attempts; two timeouts end it
+
+
+def test_requests_in_flight_across_hosts_are_capped(project: Project) -> None:
+    servers = [DocServer() for _ in range(3)]
+    try:
+        entries = ""
+        for i, doc_server in enumerate(servers):
+            doc_server.set("/p", policy_html(POLICY), delay=0.4)
+            entries += source_entry(f"host-{i}", doc_server.url("/p"))
+        project.write_config(entries, extra='[fetch]\ndelay_per_host = "0s"\nmax_in_flight = 1\n')
+
+        assert project.run("check").exit_code == 0
+
+        starts = sorted(t for doc_server in servers for t, path in doc_server.started if path == "/p")
+        assert len(starts) == 3 and all(b - a >= 0.35 for a, b in zip(starts, starts[1:], strict=False))
+    finally:
+        for doc_server in servers:
+            doc_server.close()
+
+
 def test_size_cap_and_undecodable_body_never_become_versions(server: DocServer, project: Project) -> None:
     server.set("/huge", b"<html><body><p>" + b"x" * 200_000 + b"</p></body></html>")
     server.set("/garbage", bytes(range(256)) * 100, content_type="text/plain")

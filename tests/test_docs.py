@@ -43,7 +43,7 @@ def test_global_options_are_documented() -> None:
 
 def test_every_config_key_is_documented() -> None:
     keys = set(_SOURCE_KEYS) | set(_FETCH_DURATIONS) | set().union(*_CHANNEL_KEYS.values()) | set(_ALERT_KEYS) | set(_DAEMON_DURATIONS) | {"jitter"}
-    keys |= {"user_agent", "concurrency_per_host", "retries", "max_bytes", "robots", "pdf_memory",
+    keys |= {"user_agent", "concurrency_per_host", "max_in_flight", "retries", "max_bytes", "robots", "pdf_memory",
              "grace_window", "taxonomy", "host", "port", "base_url"}
     missing = [key for key in sorted(keys) if not re.search(rf"`{key}`", README)]
     assert not missing, f"config keys missing from README: {missing}"

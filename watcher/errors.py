@@ -25,13 +25,14 @@ class FetchError(WatcherError):
     """A fetch failed; carries the URL, the HTTP status when there was one, and whether to retry."""
 
     def __init__(self, url: str, reason: str, *, status: int | None = None, retryable: bool = False,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, timed_out: bool = False) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+        self.timed_out = timed_out  # the server took too long to answer (read or total timeout)
 
 
 class NormalizeError(WatcherError):

@@ -192,9 +192,11 @@ class Fetcher:
     _gates: dict[str, HostGate] = field(default_factory=dict, init=False)
     _robots: dict[str, tuple[float, RobotFileParser | None]] = field(default_factory=dict, init=False)
     _robots_locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
+    _in_flight: asyncio.Semaphore | None = field(default=None, init=False)
 
     async def __aenter__(self) -> Fetcher:
         s = self.settings
+        self._in_flight = asyncio.Semaphore(s.max_in_flight)
         self._client = httpx.AsyncClient(
             transport=self.transport,
             follow_redirects=False,
@@ -272,12 +274,14 @@ class Fetcher:
 
     async def _get_with_retries(self, url: str, headers: dict[str, str], attempts: list[Attempt]) -> _Response:
         s = self.settings
+        timeouts = 0
         for attempt in range(s.retries + 1):
             last = attempt == s.retries
             try:
                 response = await self._get_once(url, headers, attempts)
             except FetchError as e:
-                if not e.retryable or last:
+                timeouts += e.timed_out
+                if not e.retryable or last or timeouts > 1:  # a server that hangs twice is not retried more
                     raise
                 await self.sleep(s.backoff * 2**attempt)
                 continue
@@ -299,7 +303,8 @@ class Fetcher:
         assert self._client is not None, "use `async with Fetcher(...)`"
         clock = time.monotonic()
         try:
-            async with self._gate(url):
+            assert self._in_flight is not None
+            async with self._gate(url), self._in_flight:
                 clock = time.monotonic()
                 async with asyncio.timeout(self.settings.total_timeout):
                     response = await self._stream(url, headers)
@@ -310,7 +315,8 @@ class Fetcher:
                 httpx.ReadError, httpx.PoolTimeout, httpx.WriteError, TimeoutError) as e:
             reason = _describe(e, self.settings)
             attempts.append(Attempt(None, (time.monotonic() - clock) * 1000, reason))
-            raise FetchError(url, reason, retryable=True) from e
+            timed_out = isinstance(e, (httpx.ReadTimeout, TimeoutError))
+            raise FetchError(url, reason, retryable=True, timed_out=timed_out) from e
         except httpx.HTTPError as e:
             reason = f"{type(e).__name__}: {e}"
             attempts.append(Attempt(None, (time.monotonic() - clock) * 1000, reason))

@@ -66,6 +66,7 @@ class FetchSettings:
 
     user_agent: str = DEFAULT_USER_AGENT
     concurrency_per_host: int = 2
+    max_in_flight: int = 16  # requests in flight across all hosts (bounds memory and CPU bursts)
     delay_per_host: float = 1.0
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
@@ -388,13 +389,13 @@ _FETCH_DURATIONS = ("delay_per_host", "connect_timeout", "read_timeout", "total_
 
 
 def _parse_fetch(table: dict[str, Any], where: str) -> FetchSettings:
-    _reject_unknown(table, {*_FETCH_DURATIONS, "user_agent", "concurrency_per_host", "retries",
+    _reject_unknown(table, {*_FETCH_DURATIONS, "user_agent", "concurrency_per_host", "max_in_flight", "retries",
                             "max_bytes", "robots", "pdf_memory"}, where)
     values: dict[str, Any] = {k: parse_duration(table[k], f"{where}.{k}") for k in _FETCH_DURATIONS if k in table}
-    for key in ("concurrency_per_host", "retries"):
+    for key in ("concurrency_per_host", "max_in_flight", "retries"):
         value = _optional(table, key, int, where)
         if value is not None:
-            if value < (1 if key == "concurrency_per_host" else 0):
+            if value < (0 if key == "retries" else 1):
                 raise ConfigError(f"{where}.{key}: {value} is out of range")
             values[key] = value
     for key in ("max_bytes", "pdf_memory"):
