@@ -17,7 +17,8 @@ Tools, each with its own state folder under OUT/urlwatch-nN/TOOL/:
     urlwatch         urls.yaml with the html2text (method --html2text-method, urlwatch's default "re") or
                      pdf2text filter per job, the stdout reporter only; a fixed pool of 10 threads
     watcher          sources.toml with watcher's defaults ([fetch]: 2 per host, 1 s apart, 3 retries)
-    watcher-relaxed  the same with concurrency_per_host = --relaxed-per-host and delay_per_host = "0s"
+    watcher-relaxed  the same with concurrency_per_host = --relaxed-per-host, delay_per_host = "0s" and
+                     max_in_flight = --relaxed-in-flight (10: urlwatch's pool, so equal total concurrency)
 
 Per tool and round it measures (urlwatch_measure.py over measure.py) wall time, CPU of the process tree,
 peak RSS and sampled peak PSS of the tree, and scores what the tool reported against the ground truth:
@@ -460,7 +461,8 @@ def prepare_tools(
     tools: list[Tool], corpus: Corpus, bases: list[str], args: argparse.Namespace
 ) -> dict[str, WatcherCursor]:
     """Write every tool's configuration in its fresh folder and warm its bytecode cache."""
-    relaxed = {"concurrency_per_host": str(args.relaxed_per_host), "delay_per_host": '"0s"'}
+    relaxed = {"concurrency_per_host": str(args.relaxed_per_host), "delay_per_host": '"0s"',
+               "max_in_flight": str(args.relaxed_in_flight)}
     for tool in tools:
         tool.folder.mkdir(parents=True)
         if tool.is_urlwatch:
@@ -563,6 +565,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=1,
         help="concurrency_per_host of watcher-relaxed (1: 20 hosts x 1 = 20 in flight at most)",
+    )
+    p.add_argument(
+        "--relaxed-in-flight",
+        type=int,
+        default=10,
+        help="max_in_flight of watcher-relaxed (10: the same total concurrency as urlwatch's 10 threads)",
     )
     p.add_argument(
         "--html2text-method", default="re", help="urlwatch html2text method (default: its default, re)"
