@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 from watcher.diff import EQUAL, Hunk
 from watcher.explain.dates import _canonical_label, _date_spans, _labels_in, _without_dates_and_versions
@@ -24,6 +25,8 @@ _SUFFIXES = (("ational", "at"), ("ations", "at"), ("ation", "at"), ("tions", "t"
 _TOKEN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9&+%]|[-/.'’](?=[A-Za-z0-9]))*[+%]?")
 _PURE_YEAR = re.compile(r"(?:19|20)\d{2}")
 _ACRONYM_MAX_LETTERS = 6
+# Distinct tokens whose terms are remembered: a document's vocabulary is a few thousand tokens.
+_TOKEN_CACHE_SIZE = 1 << 16
 
 
 def _stem_word(word: str) -> str:
@@ -52,25 +55,29 @@ _GENERIC_STEMS = frozenset(_stem_word(word) for word in """update change clarify
     substantial significant note noted better more less other initial release longer""".split())
 
 
-def _token_terms(token: str) -> list[tuple[str, bool]]:
-    """The terms of one token as (term, distinctive): numbers, codes and acronyms are distinctive."""
+@lru_cache(maxsize=_TOKEN_CACHE_SIZE)
+def _token_terms(token: str) -> tuple[tuple[str, bool], ...]:
+    """The terms of one token as (term, distinctive): numbers, codes and acronyms are distinctive.
+
+    Memoized: a document repeats its vocabulary on every line, and the rarity index reads every line.
+    """
     if any(char.isdigit() for char in token):
         if _PURE_YEAR.fullmatch(token) or (token.isdigit() and len(token) < 2):
-            return []
+            return ()
         parts = [part for part in re.split(r"[-/.]", token) if part and not any(c.isdigit() for c in part)]
-        return [(token.lower(), True)] + [term for part in parts for term in _token_terms(part)]
+        return ((token.lower(), True), *(term for part in parts for term in _token_terms(part)))
     parts = [part for part in re.split(r"[-/.'’]", token) if part]
     if len(parts) > 1:
-        return [term for part in parts for term in _token_terms(part)]
+        return tuple(term for part in parts for term in _token_terms(part))
     letters = token.rstrip("+%")
     singular = letters[:-1] if letters.endswith("s") and letters[:-1].isupper() else letters
     if len(singular) >= 2 and singular.isupper() and len(singular) <= _ACRONYM_MAX_LETTERS:
-        return [(singular.lower(), True)]
+        return ((singular.lower(), True),)
     word = token.lower()
     if word in _STOPWORDS or len(word) < 3:
-        return []
+        return ()
     stem = _stem_word(word)
-    return [] if stem in _GENERIC_STEMS else [(stem, False)]
+    return () if stem in _GENERIC_STEMS else ((stem, False),)
 
 
 def _ordered_terms(text: str) -> list[tuple[str, bool]]:
@@ -105,10 +112,18 @@ class _Rarity:
         self._count = len(unique)
         self._frequency: Counter[str] = Counter()
         for line in unique:
-            self._frequency.update(_profile(line).terms)
+            self._frequency.update({term for term, _ in _ordered_terms(line)})
+        self._known: dict[str, float] = {}
 
     def __call__(self, term: str) -> float:
-        """1 for a term on no line (or one), near 0 for a term on every line."""
+        """1 for a term on no line (or one), near 0 for a term on every line (remembered per term)."""
+        rarity = self._known.get(term)
+        if rarity is None:
+            rarity = self._known[term] = self._compute(term)
+        return rarity
+
+    def _compute(self, term: str) -> float:
+        """The rarity of one term from the line counts."""
         if self._count < 2:
             return 1.0
         frequency = max(self._frequency[term], 1)
@@ -179,10 +194,31 @@ def _class_words(tag: str) -> str:
 
 
 class _Matcher:
-    """Scores account entries against hunks with one document's rarities."""
+    """Scores account entries against hunks with one document's rarities.
 
-    def __init__(self, rarity: _Rarity) -> None:
-        self.rarity = rarity
+    `lines` gives the document's lines; the rarity index is built from them on first use only, since
+    it tokenizes every line and most changes have no account entry to score.
+    """
+
+    def __init__(self, lines: Callable[[], Iterable[str]]) -> None:
+        self._lines = lines
+        self._totals: dict[int, tuple[_Profile, float]] = {}
+
+    @cached_property
+    def rarity(self) -> _Rarity:
+        """The rarity of each term among the document's lines."""
+        return _Rarity(self._lines())
+
+    def total_weight(self, profile: _Profile) -> float:
+        """The summed weight of a profile's terms, remembered per profile: each entry meets every hunk.
+
+        Keyed by identity (two equal sets may sum in another order); holding the profile keeps its id unique.
+        """
+        known = self._totals.get(id(profile))
+        if known is None:
+            total = sum(self.weight(term, profile) for term in profile.terms)
+            known = self._totals[id(profile)] = (profile, total)
+        return known[1]
 
     def weight(self, term: str, *profiles: _Profile) -> float:
         """How much one term says: its rarity, more for a distinctive term; 0 for everyday vocabulary."""
@@ -197,8 +233,8 @@ class _Matcher:
         shared_weight = sum(self.weight(term, entry, hunk.text) for term in shared)
         if not shared_weight:
             return 0.0, shared
-        entry_weight = sum(self.weight(term, entry) for term in entry.terms)
-        hunk_weight = sum(self.weight(term, hunk.text) for term in hunk.text.terms)
+        entry_weight = self.total_weight(entry)
+        hunk_weight = self.total_weight(hunk.text)
         coverage = COVERAGE_FACTOR * shared_weight / math.sqrt(entry_weight * hunk_weight)
         return shared_weight * min(1.0, coverage), shared
 

@@ -18,7 +18,6 @@ from watcher.explain.matching import (
     _Matcher,
     _mentions_version,
     _profile,
-    _Rarity,
 )
 from watcher.explain.values import (
     DEFAULT_GRACE,
@@ -74,9 +73,8 @@ def _without_span(text: str, start: int, section: _Section | None) -> str:
     return text if low >= high else text[:low - start] + "\n" + text[high - start:]
 
 
-def _body_lines(text: str) -> list[str]:
-    """The lines of a text outside its changelog section."""
-    section = _changelog_section(text)
+def _body_lines(text: str, section: _Section | None) -> list[str]:
+    """The lines of a text outside its changelog section (_changelog_section(text))."""
     return [line.text for line in _lines(text)
             if section is None or not section.start <= line.start < section.end]
 
@@ -142,7 +140,9 @@ def explain_change(hunks: Sequence[Hunk], material: Sequence[bool], tags: Sequen
     profiles = {i: _hunk_profile(hunks[i], *texts, sections[i], tags[i])
                 for i, texts in outside.items() if texts is not None}
     counted = sorted(profiles)
-    matcher = _Matcher(_Rarity(_body_lines(old_text) + _body_lines(new_text)))
+    # The term-rarity index behind the matcher reads every line of both versions: it is built only if an
+    # account entry gets scored against a hunk.
+    matcher = _Matcher(lambda: _body_lines(old_text, old_section) + _body_lines(new_text, new_section))
 
     own = [AccountEntry(source_id, url, text, None) for text in new_changelog_entries(old_text, new_text)]
     windowed = [entry for entry in external if _in_window(entry, detected_at, grace)]

@@ -24,6 +24,8 @@ __all__ = ["Document", "Link", "decode_body", "to_document"]
 UNDECODABLE_SHARE = 0.25
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# U+FFFD and the C0 controls except \t \n \f \r (0x09, 0x0a, 0x0c, 0x0d).
+_UNDECODABLE = re.compile(r"[\ufffd\x00-\x08\x0b\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -94,5 +96,5 @@ def _known_codec(name: str) -> bool:
 
 
 def _undecodable_share(text: str) -> float:
-    bad = sum(1 for c in text if c == "\ufffd" or (ord(c) < 32 and c not in "\t\n\r\f"))
-    return bad / len(text)
+    """The share of replacement characters and control characters other than tab, LF, CR and FF."""
+    return len(_UNDECODABLE.findall(text)) / len(text)

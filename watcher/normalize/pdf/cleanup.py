@@ -55,8 +55,8 @@ def _trim_gaps(page: Page) -> Page:
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Word's Symbol-font bullets arrive as private-use characters.
-_PRIVATE_BULLETS = str.maketrans({"\uf0b7": "-", "\uf0a7": "-", "\uf0d8": "-", "\uf076": "-"})
+# Word's Symbol-font bullets arrive as private-use characters (a regex: str.translate costs more per line).
+_PRIVATE_BULLETS = re.compile(r"[\uf0b7\uf0a7\uf0d8\uf076]")
 
 
 def prepare_line(line: str) -> str:
@@ -64,4 +64,4 @@ def prepare_line(line: str) -> str:
     line = _CONTROL_CHARS.sub("", line).rstrip()
     if line.endswith("\u00ad"):
         line = line[:-1] + "-"
-    return clean_line(line.translate(_PRIVATE_BULLETS))
+    return clean_line(_PRIVATE_BULLETS.sub("-", line))

@@ -15,6 +15,7 @@ SHORT_LINE_RATIO = 0.75
 _LIST_MARKER = re.compile(r"(?:[-*+]|\(?\d{1,3}(?:\.\d{1,3})*[.)]|\(?[a-zA-Z][.)]|\(?[ivx]{1,5}[.)])\s+\S")
 _SENTENCE_END = re.compile(r"[.!?:;][\"')\]]*$")
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_HYPHENATED_END = re.compile(r"([^\W\d_]+(?:-[^\W\d_]+)*)-$")
 # First halves that usually form real compounds, so "well-\nknown" keeps its hyphen when the
 # document gives no other evidence. Syllables such as "pre", "re", "multi" are left out on purpose:
 # typesetters also break "pre-vent" and "multi-ple" there.
@@ -147,7 +148,11 @@ def should_drop_hyphen(left: str, right: str, vocabulary: frozenset[str], *, typ
 
 def _hyphen_parts(left: str, right: str) -> tuple[str, str] | None:
     """("safe", "guards") for "...safe-" + "guards...", lower-cased; None if left does not end so."""
-    head_match = re.search(r"([^\W\d_]+(?:-[^\W\d_]+)*)-$", left)
+    # A cheap test first, as this runs on every pair of lines: the pattern needs a hyphen at the end (or
+    # before a final "\n", where "$" also matches).
+    if "-" not in left[-2:]:
+        return None
+    head_match = _HYPHENATED_END.search(left)
     tail_match = _WORD.match(right)
     if not head_match or not tail_match:
         return None
